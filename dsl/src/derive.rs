@@ -1,0 +1,479 @@
+//! Derivation: the security group rules a [`ValidMap`] implies.
+//!
+//! This is the one place rules are computed. It is a pure function of the
+//! map: no IO, independent of declaration order, byte-identical for the same
+//! map. Everything else (provider, DSL, verify, paths) calls it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::diag::Diagnostic;
+use crate::model::{LoadBalancer, Relation, Service, ServiceName};
+use crate::protocol::{IpProtocol, PortRange, Protocol, Traffic};
+use crate::validate::ValidMap;
+
+/// AWS's default quota of rules per security group and direction.
+pub const RULES_PER_GROUP_QUOTA: usize = 60;
+/// AWS's default quota of security groups per network interface.
+pub const GROUPS_PER_INTERFACE_QUOTA: usize = 5;
+/// The longest description AWS accepts on a rule.
+pub const DESCRIPTION_MAX: usize = 255;
+
+/// Which way a rule faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Inbound to the group.
+    Ingress,
+    /// Outbound from the group.
+    Egress,
+}
+
+impl Direction {
+    /// `ingress` or `egress`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A security group by position, known when the map is written even when its
+/// id is not: the `index`-th group of a service or load balancer, or the
+/// symbolic stand-in of a service without bindings (`index` `None`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupSlot {
+    /// The service or load balancer that owns the group.
+    pub owner: String,
+    /// Position in its `security_group_ids`; `None` for a symbolic group.
+    pub index: Option<usize>,
+}
+
+impl fmt::Display for GroupSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.index {
+            Some(i) => write!(f, "{}.sg{i}", self.owner),
+            None => write!(f, "{}.unbound", self.owner),
+        }
+    }
+}
+
+/// The id a symbolic group carries: the service name instead of a group id.
+pub fn symbolic_group_id(service: &str) -> String {
+    format!("service:{service}")
+}
+
+/// The other side of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Peer {
+    /// A security group reference (`referenced_security_group_id`).
+    Group(String),
+    /// `cidr_ipv4`.
+    Cidr4(Ipv4Net),
+    /// `cidr_ipv6`.
+    Cidr6(Ipv6Net),
+    /// `prefix_list_id`.
+    PrefixList(String),
+}
+
+impl Peer {
+    /// The Terraform field this peer goes in.
+    pub const fn field(&self) -> &'static str {
+        match self {
+            Peer::Group(_) => "referenced_security_group_id",
+            Peer::Cidr4(_) => "cidr_ipv4",
+            Peer::Cidr6(_) => "cidr_ipv6",
+            Peer::PrefixList(_) => "prefix_list_id",
+        }
+    }
+
+    /// The value of that field.
+    pub fn value(&self) -> String {
+        match self {
+            Peer::Group(g) | Peer::PrefixList(g) => g.clone(),
+            Peer::Cidr4(c) => c.to_string(),
+            Peer::Cidr6(c) => c.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.value())
+    }
+}
+
+impl From<IpNet> for Peer {
+    fn from(net: IpNet) -> Self {
+        match net {
+            IpNet::V4(n) => Peer::Cidr4(n.trunc()),
+            IpNet::V6(n) => Peer::Cidr6(n.trunc()),
+        }
+    }
+}
+
+/// One derived security group rule: one group, one direction, one protocol
+/// and port range, one peer — the granularity of
+/// `aws_vpc_security_group_ingress_rule` / `_egress_rule`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable key, made only of names, positions, protocols and ports.
+    pub key: String,
+    /// Ingress or egress.
+    pub direction: Direction,
+    /// The group the rule sits on (or `service:NAME` for a symbolic group).
+    pub security_group_id: String,
+    /// Which group that is, by position.
+    pub group: GroupSlot,
+    /// What it admits.
+    pub traffic: Traffic,
+    /// From (ingress) or to (egress) whom.
+    pub peer: Peer,
+    /// The peer group by position, when the peer is a group.
+    pub peer_group: Option<GroupSlot>,
+    /// AWS-safe description naming the relations and their reasons.
+    pub description: String,
+    /// The relations that imply this rule (`from->to:protocol`), sorted.
+    pub relations: Vec<String>,
+}
+
+impl Rule {
+    /// AWS's `(ip_protocol, from_port, to_port)` for this rule.
+    pub fn aws_fields(&self) -> (IpProtocol, Option<i32>, Option<i32>) {
+        self.traffic.aws_fields(matches!(self.peer, Peer::Cidr6(_)))
+    }
+}
+
+/// The rules a map implies, with what the caller should know about them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Derivation {
+    /// The rules, sorted by key.
+    pub rules: Vec<Rule>,
+    /// Quota and binding warnings.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// One node of a hop: a service or the load balancer in front of one.
+#[derive(Debug, Clone, Copy)]
+pub enum HopEnd<'a> {
+    /// A service (or `internet`).
+    Service(&'a Service),
+    /// The load balancer in front of a service.
+    LoadBalancer(&'a Service, &'a LoadBalancer),
+}
+
+impl HopEnd<'_> {
+    /// The service or load balancer name.
+    pub fn name(&self) -> String {
+        match self {
+            HopEnd::Service(s) => s.name.to_string(),
+            HopEnd::LoadBalancer(s, _) => s.load_balancer_name().unwrap_or_default(),
+        }
+    }
+}
+
+/// One network connection a relation needs: `from` opens to `to` with `traffic`.
+#[derive(Debug, Clone)]
+pub struct Hop<'a> {
+    /// Who connects.
+    pub from: HopEnd<'a>,
+    /// To whom.
+    pub to: HopEnd<'a>,
+    /// What.
+    pub traffic: Vec<Traffic>,
+}
+
+fn with_port(t: Traffic, port: u16) -> Traffic {
+    match t {
+        Traffic::Tcp(_) => Traffic::Tcp(PortRange::single(port)),
+        Traffic::Udp(_) => Traffic::Udp(PortRange::single(port)),
+        other => other,
+    }
+}
+
+/// The hops a relation becomes: one, or two through a load balancer
+/// (listener port in, target port and health-check port out).
+pub fn plan_hops<'a>(vm: &'a ValidMap, rel: &Relation) -> Result<Vec<Hop<'a>>, String> {
+    let (Some(from), Some(to)) = (vm.service(&rel.from), vm.service(&rel.to)) else {
+        return Err(format!("relation {} names an unknown service", rel.id()));
+    };
+    let listens = rel.protocol.named().and_then(|n| to.listens.get(&n).copied());
+    let base = rel.protocol.traffic(listens);
+    let Some(lb) = &to.load_balancer else {
+        return Ok(vec![Hop { from: HopEnd::Service(from), to: HopEnd::Service(to), traffic: base }]);
+    };
+    if matches!(rel.protocol, Protocol::Icmp { .. } | Protocol::All) {
+        return Err(format!(
+            "relation {} sends {} to `{}`, which sits behind a load balancer; load balancers forward TCP/UDP listeners only",
+            rel.id(),
+            rel.protocol,
+            to.name
+        ));
+    }
+    let listener = rel.protocol.named().and_then(|n| lb.listeners.get(&n).copied()).or_else(|| {
+        lb.listeners.values().copied().find(|p| {
+            base.iter().any(|t| matches!(t, Traffic::Tcp(r) | Traffic::Udp(r) if r.from() == *p && r.to() == *p))
+        })
+    });
+    let Some(listener) = listener else {
+        let have: Vec<String> = lb.listeners.iter().map(|(n, p)| format!("{}: {p}", n.name())).collect();
+        return Err(format!(
+            "relation {} uses {}, but the load balancer in front of `{}` has no listener for it (listeners: {})",
+            rel.id(),
+            rel.protocol,
+            to.name,
+            if have.is_empty() { "none".to_string() } else { have.join(", ") }
+        ));
+    };
+    let front: Vec<Traffic> = base.iter().map(|t| with_port(*t, listener)).collect();
+    let mut back: Vec<Traffic> = match lb.target_port {
+        Some(p) => base.iter().map(|t| with_port(*t, p)).collect(),
+        None => base.clone(),
+    };
+    if lb.security_group_ids.is_empty() {
+        // A load balancer without groups (an NLB) is transparent: the client reaches the targets.
+        return Ok(vec![Hop { from: HopEnd::Service(from), to: HopEnd::Service(to), traffic: back }]);
+    }
+    if let Some(hc) = lb.health_check_port {
+        let hc_traffic = Traffic::Tcp(PortRange::single(hc));
+        if !back.iter().any(|t| t.contains(&hc_traffic)) {
+            back.push(hc_traffic);
+        }
+    }
+    Ok(vec![
+        Hop { from: HopEnd::Service(from), to: HopEnd::LoadBalancer(to, lb), traffic: front },
+        Hop { from: HopEnd::LoadBalancer(to, lb), to: HopEnd::Service(to), traffic: back },
+    ])
+}
+
+/// The network identity of a hop end.
+struct Identity {
+    /// Groups we manage (real or symbolic).
+    groups: Vec<(GroupSlot, String)>,
+    /// CIDRs and prefix lists, for ends we do not manage.
+    peers: Vec<Peer>,
+    /// True when we write rules on its groups.
+    managed: bool,
+}
+
+fn identity(end: &HopEnd<'_>) -> Identity {
+    let groups_of = |owner: String, ids: &[String]| -> Vec<(GroupSlot, String)> {
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| (GroupSlot { owner: owner.clone(), index: Some(i) }, id.clone()))
+            .collect()
+    };
+    match end {
+        HopEnd::LoadBalancer(s, lb) => Identity {
+            groups: groups_of(s.load_balancer_name().unwrap_or_default(), &lb.security_group_ids),
+            peers: Vec::new(),
+            managed: true,
+        },
+        HopEnd::Service(s) if !s.security_group_ids.is_empty() => {
+            Identity { groups: groups_of(s.name.to_string(), &s.security_group_ids), peers: Vec::new(), managed: true }
+        }
+        HopEnd::Service(s) if s.is_unbound() && !s.name.is_internet() => Identity {
+            groups: vec![(GroupSlot { owner: s.name.to_string(), index: None }, symbolic_group_id(s.name.as_str()))],
+            peers: Vec::new(),
+            managed: true,
+        },
+        HopEnd::Service(s) => {
+            let mut cidrs: Vec<IpNet> = s.cidrs.iter().map(IpNet::trunc).collect();
+            cidrs.sort();
+            cidrs.dedup();
+            let mut peers: Vec<Peer> = cidrs.into_iter().map(Peer::from).collect();
+            let mut pls = s.prefix_list_ids.clone();
+            pls.sort();
+            pls.dedup();
+            peers.extend(pls.into_iter().map(Peer::PrefixList));
+            Identity { groups: Vec::new(), peers, managed: false }
+        }
+    }
+}
+
+/// Every peer an identity presents to the other side of a hop, with its slot.
+fn peers_of(id: &Identity) -> Vec<(Peer, Option<GroupSlot>)> {
+    id.groups
+        .iter()
+        .map(|(slot, gid)| (Peer::Group(gid.clone()), Some(slot.clone())))
+        .chain(id.peers.iter().map(|p| (p.clone(), None)))
+        .collect()
+}
+
+/// Keeps only the characters AWS accepts in a rule description
+/// (`a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`), and cuts to 255.
+///
+/// # Examples
+/// ```
+/// use appmap::derive::sanitize_description;
+/// assert_eq!(sanitize_description("web -> db: \"orders\" <fast>"), "web - db: orders fast");
+/// assert_eq!(sanitize_description(&"x".repeat(300)).len(), 255);
+/// ```
+pub fn sanitize_description(text: &str) -> String {
+    const EXTRA: &str = "._-:/()#,@[]+=&;{}!$* ";
+    let mut out = String::with_capacity(text.len().min(DESCRIPTION_MAX));
+    for c in text.chars() {
+        if matches!(c, '\'' | '"' | '`') {
+            continue;
+        }
+        let c = if c.is_ascii_alphanumeric() || EXTRA.contains(c) { c } else { ' ' };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    let mut out = out.trim_end().to_string();
+    if out.len() > DESCRIPTION_MAX {
+        out.truncate(DESCRIPTION_MAX - 3);
+        out = out.trim_end().to_string();
+        out.push_str("...");
+    }
+    out
+}
+
+struct Pending {
+    rule: Rule,
+    parts: BTreeSet<(String, String)>,
+}
+
+impl ValidMap {
+    /// Derives every rule the map implies.
+    ///
+    /// # Examples
+    /// ```
+    /// let map = appmap::load_str("m.yaml", r#"
+    /// services:
+    ///   web: { security_group_ids: [sg-web] }
+    ///   db:  { security_group_ids: [sg-db] }
+    /// relations:
+    ///   - { from: web, to: db, protocol: postgres, reason: "Orders" }
+    /// "#).unwrap();
+    /// let d = map.derive();
+    /// let keys: Vec<&str> = d.rules.iter().map(|r| r.key.as_str()).collect();
+    /// assert_eq!(keys, ["egress/web.sg0/tcp/5432/db.sg0", "ingress/db.sg0/tcp/5432/web.sg0"]);
+    /// ```
+    pub fn derive(&self) -> Derivation {
+        let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
+        let mut unbound: BTreeSet<&ServiceName> = BTreeSet::new();
+        let manage_egress = self.defaults().manage_egress;
+        for rel in self.relations() {
+            let Ok(hops) = plan_hops(self, rel) else { continue };
+            let rel_id = rel.id();
+            let part = format!("{} to {} {}: {}", rel.from, rel.to, rel.protocol, rel.reason);
+            for hop in &hops {
+                for end in [&hop.from, &hop.to] {
+                    if let HopEnd::Service(s) = end {
+                        if s.is_unbound() && !s.name.is_internet() {
+                            unbound.insert(&s.name);
+                        }
+                    }
+                }
+                let src = identity(&hop.from);
+                let dst = identity(&hop.to);
+                let mut emit = |direction: Direction, on: &Identity, other: &Identity| {
+                    for (slot, gid) in &on.groups {
+                        for (peer, peer_slot) in peers_of(other) {
+                            for t in &hop.traffic {
+                                let peer_token = match &peer_slot {
+                                    Some(s) => s.to_string(),
+                                    None => peer.value(),
+                                };
+                                let key = format!("{direction}/{slot}/{}/{peer_token}", t.key_token());
+                                let entry = pending.entry(key).or_insert_with_key(|key| Pending {
+                                    rule: Rule {
+                                        key: key.clone(),
+                                        direction,
+                                        security_group_id: gid.clone(),
+                                        group: slot.clone(),
+                                        traffic: *t,
+                                        peer: peer.clone(),
+                                        peer_group: peer_slot.clone(),
+                                        description: String::new(),
+                                        relations: Vec::new(),
+                                    },
+                                    parts: BTreeSet::new(),
+                                });
+                                entry.parts.insert((rel_id.clone(), part.clone()));
+                            }
+                        }
+                    }
+                };
+                if dst.managed {
+                    emit(Direction::Ingress, &dst, &src);
+                }
+                if manage_egress && src.managed {
+                    emit(Direction::Egress, &src, &dst);
+                }
+            }
+        }
+
+        let mut warnings = Vec::new();
+        for name in unbound {
+            if let Some(s) = self.service(name) {
+                warnings.push(
+                    Diagnostic::warning(
+                        s.location.clone(),
+                        format!(
+                            "service `{name}` has no network bindings; its rules name `{}` instead of a security group id",
+                            symbolic_group_id(name.as_str())
+                        ),
+                    )
+                    .with_help("add `security_group_ids` (or `cidrs` / `prefix_list_ids` for an external service)"),
+                );
+            }
+        }
+        for s in self.services() {
+            let lb_groups = s.load_balancer.as_ref().map_or(0, |lb| lb.security_group_ids.len());
+            for (what, n) in [("service", s.security_group_ids.len()), ("load balancer of", lb_groups)] {
+                if n > GROUPS_PER_INTERFACE_QUOTA {
+                    warnings.push(Diagnostic::warning(
+                        s.loc("security_group_ids"),
+                        format!(
+                            "{what} `{}` has {n} security groups; AWS allows {GROUPS_PER_INTERFACE_QUOTA} per network interface by default",
+                            s.name
+                        ),
+                    ));
+                }
+            }
+        }
+
+        let mut rules: Vec<Rule> = Vec::with_capacity(pending.len());
+        let mut per_group: BTreeMap<(String, Direction), (usize, &GroupSlot)> = BTreeMap::new();
+        for p in pending.values() {
+            per_group.entry((p.rule.security_group_id.clone(), p.rule.direction)).or_insert((0, &p.rule.group)).0 += 1;
+        }
+        for ((gid, dir), (n, slot)) in &per_group {
+            if *n > RULES_PER_GROUP_QUOTA {
+                let owner = slot.owner.parse::<ServiceName>().ok().and_then(|o| self.service(&o).cloned());
+                warnings.push(
+                    Diagnostic::warning(
+                        owner.map(|s| s.loc("security_group_ids")).unwrap_or_default(),
+                        format!(
+                            "security group {gid} ({}) would carry {n} {dir} rules; AWS allows {RULES_PER_GROUP_QUOTA} per group and direction by default",
+                            slot.owner
+                        ),
+                    )
+                    .with_help("split the service across more groups, use prefix lists, or raise the quota"),
+                );
+            }
+        }
+        for (_, p) in pending {
+            let mut rule = p.rule;
+            let parts: Vec<&str> = p.parts.iter().map(|(_, d)| d.as_str()).collect();
+            rule.description = sanitize_description(&parts.join("; "));
+            rule.relations = p.parts.into_iter().map(|(id, _)| id).collect();
+            rule.relations.dedup();
+            rules.push(rule);
+        }
+        warnings.sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
+        Derivation { rules, warnings }
+    }
+}
