@@ -25,6 +25,7 @@ pub mod mapfile;
 pub mod model;
 pub mod protocol;
 mod render;
+pub mod snapshot;
 mod validate;
 pub mod yaml;
 
