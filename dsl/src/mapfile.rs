@@ -141,7 +141,7 @@ impl Reader {
             if !allowed.contains(&key) {
                 let msg = format!("unknown field `{key}` in {what}");
                 match did_you_mean(key, allowed.iter().copied()) {
-                    Some(m) => self.error_help(k, msg, format!("did you mean `{m}`?")),
+                    Some(m) => self.error(k, format!("{msg}; did you mean `{m}`?")),
                     None => self.error_help(k, msg, format!("expected one of: {}", allowed.join(", "))),
                 }
                 continue;
@@ -229,18 +229,14 @@ impl Reader {
         let s = self.string(n, "a CIDR")?;
         match s.trim().parse::<IpNet>() {
             Ok(net) if net.trunc() != net => {
-                self.error_help(
-                    n,
-                    format!("CIDR `{s}` has host bits set"),
-                    format!("did you mean `{}`?", net.trunc()),
-                );
+                self.error(n, format!("CIDR `{s}` has host bits set; did you mean `{}`?", net.trunc()));
                 None
             }
             Ok(net) => Some(net),
             Err(_) => {
                 match s.trim().parse::<std::net::IpAddr>() {
-                    Ok(std::net::IpAddr::V4(a)) => self.error_help(n, format!("`{s}` is an address, not a CIDR"), format!("did you mean `{a}/32`?")),
-                    Ok(std::net::IpAddr::V6(a)) => self.error_help(n, format!("`{s}` is an address, not a CIDR"), format!("did you mean `{a}/128`?")),
+                    Ok(std::net::IpAddr::V4(a)) => self.error(n, format!("`{s}` is an address, not a CIDR; did you mean `{a}/32`?")),
+                    Ok(std::net::IpAddr::V6(a)) => self.error(n, format!("`{s}` is an address, not a CIDR; did you mean `{a}/128`?")),
                     Err(_) => self.error_help(n, format!("`{s}` is not a valid CIDR"), "write an IPv4 or IPv6 network such as `203.0.113.0/24` or `2001:db8::/32`"),
                 }
                 None
@@ -418,7 +414,7 @@ impl Reader {
             None => {
                 let names = Named::ALL.iter().map(Named::name);
                 match did_you_mean(&s, names) {
-                    Some(m) => self.error_help(k, format!("unknown protocol name `{s}`"), format!("did you mean `{m}`?")),
+                    Some(m) => self.error(k, format!("unknown protocol name `{s}`; did you mean `{m}`?")),
                     None => self.error_help(k, format!("unknown protocol name `{s}`"), "port overrides and listeners are keyed by a named protocol such as `https` or `postgres`"),
                 }
                 None

@@ -193,10 +193,10 @@ impl ValidMap {
                 match self.service(name) {
                     None => {
                         ends_ok = false;
-                        let mut d = Diagnostic::error(r.loc(field), format!("unknown service `{name}`"));
-                        d = match self.suggest_service(name.as_str()) {
-                            Some(h) => d.with_help(h),
-                            None => d.with_help(format!("declare `{name}` under `services:`")),
+                        let d = match self.suggest_service(name.as_str()) {
+                            Some(h) => Diagnostic::error(r.loc(field), format!("unknown service `{name}`; {h}")),
+                            None => Diagnostic::error(r.loc(field), format!("unknown service `{name}`"))
+                                .with_help(format!("declare `{name}` under `services:`")),
                         };
                         diags.push(d);
                     }
@@ -252,11 +252,11 @@ impl ValidMap {
     fn check_selector(&self, sel: &Selector, loc: Location, diags: &mut Vec<Diagnostic>) {
         match sel {
             Selector::Service(n) if self.service(n).is_none() => {
-                let mut d = Diagnostic::error(loc, format!("unknown service `{n}` in boundary"));
-                if let Some(h) = self.suggest_service(n.as_str()) {
-                    d = d.with_help(h);
-                }
-                diags.push(d);
+                let msg = match self.suggest_service(n.as_str()) {
+                    Some(h) => format!("unknown service `{n}` in boundary; {h}"),
+                    None => format!("unknown service `{n}` in boundary"),
+                };
+                diags.push(Diagnostic::error(loc, msg));
             }
             Selector::Zone(z) => {
                 let zones: BTreeSet<&str> = self.services().filter_map(|s| s.zone.as_deref()).collect();
