@@ -6,6 +6,8 @@
 
 mod convert;
 mod proto;
+#[doc(hidden)]
+pub mod probe;
 mod provider;
 pub(crate) mod tls;
 
