@@ -27,6 +27,7 @@ pub mod protocol;
 mod render;
 pub mod snapshot;
 mod validate;
+pub mod verify;
 pub mod yaml;
 
 pub use derive::{Derivation, Direction, GroupSlot, Peer, Rule};
@@ -37,4 +38,6 @@ pub use model::{
     ServiceName, INTERNET,
 };
 pub use protocol::{IpProtocol, Named, PortRange, Protocol, Traffic, Transport};
+pub use snapshot::{parse_snapshot, Snapshot, SnapshotError};
 pub use validate::ValidMap;
+pub use verify::{verify, Finding, FindingKind, Report, VerifyOptions};
