@@ -4,7 +4,7 @@
 //! map: no IO, independent of declaration order, byte-identical for the same
 //! map. Everything else (provider, DSL, verify, paths) calls it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -254,58 +254,102 @@ pub fn plan_hops<'a>(vm: &'a ValidMap, rel: &Relation) -> Result<Vec<Hop<'a>>, S
     ])
 }
 
-/// The network identity of a hop end.
+/// The network identity of a hop end, as ids into [`Tables`].
 struct Identity {
-    /// Groups we manage (real or symbolic).
-    groups: Vec<(GroupSlot, String)>,
-    /// CIDRs and prefix lists, for ends we do not manage.
-    peers: Vec<Peer>,
+    /// Groups we manage (real or symbolic): slot ids.
+    groups: Vec<u32>,
+    /// Everything it presents as a peer to the other side: peer ids.
+    peers: Vec<u32>,
     /// True when we write rules on its groups.
     managed: bool,
 }
 
-fn identity(end: &HopEnd<'_>) -> Identity {
-    let groups_of = |owner: String, ids: &[String]| -> Vec<(GroupSlot, String)> {
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| (GroupSlot { owner: owner.clone(), index: Some(i) }, id.clone()))
-            .collect()
-    };
-    match end {
-        HopEnd::LoadBalancer(s, lb) => Identity {
-            groups: groups_of(s.load_balancer_name().unwrap_or_default(), &lb.security_group_ids),
-            peers: Vec::new(),
-            managed: true,
-        },
-        HopEnd::Service(s) if !s.security_group_ids.is_empty() => {
-            Identity { groups: groups_of(s.name.to_string(), &s.security_group_ids), peers: Vec::new(), managed: true }
-        }
-        HopEnd::Service(s) if s.is_unbound() && !s.name.is_internet() => Identity {
-            groups: vec![(GroupSlot { owner: s.name.to_string(), index: None }, symbolic_group_id(s.name.as_str()))],
-            peers: Vec::new(),
-            managed: true,
-        },
-        HopEnd::Service(s) => {
-            let mut cidrs: Vec<IpNet> = s.cidrs.iter().map(IpNet::trunc).collect();
-            cidrs.sort();
-            cidrs.dedup();
-            let mut peers: Vec<Peer> = cidrs.into_iter().map(Peer::from).collect();
-            let mut pls = s.prefix_list_ids.clone();
-            pls.sort();
-            pls.dedup();
-            peers.extend(pls.into_iter().map(Peer::PrefixList));
-            Identity { groups: Vec::new(), peers, managed: false }
-        }
-    }
+/// Interned slots and peers, so the hot loop hashes integers, not strings.
+#[derive(Default)]
+struct Tables {
+    /// Group slot and group id, by slot id.
+    slots: Vec<(GroupSlot, String)>,
+    slot_ids: HashMap<GroupSlot, u32>,
+    /// Peer, its slot when it is a group, and its key token, by peer id.
+    peers: Vec<(Peer, Option<GroupSlot>, String)>,
+    peer_ids: HashMap<String, u32>,
+    /// Identities by (address of the service, is-load-balancer).
+    identities: HashMap<(usize, bool), Identity>,
 }
 
-/// Every peer an identity presents to the other side of a hop, with its slot.
-fn peers_of(id: &Identity) -> Vec<(Peer, Option<GroupSlot>)> {
-    id.groups
-        .iter()
-        .map(|(slot, gid)| (Peer::Group(gid.clone()), Some(slot.clone())))
-        .chain(id.peers.iter().map(|p| (p.clone(), None)))
-        .collect()
+impl Tables {
+    fn peer(&mut self, peer: Peer, slot: Option<GroupSlot>) -> u32 {
+        let token = match &slot {
+            Some(s) => s.to_string(),
+            None => peer.value(),
+        };
+        if let Some(&id) = self.peer_ids.get(&token) {
+            return id;
+        }
+        let id = self.peers.len() as u32;
+        self.peers.push((peer, slot, token.clone()));
+        self.peer_ids.insert(token, id);
+        id
+    }
+
+    /// A slot shared by every service that names it (a load balancer in front of several).
+    fn slot(&mut self, slot: GroupSlot, gid: &str) -> u32 {
+        if let Some(&id) = self.slot_ids.get(&slot) {
+            return id;
+        }
+        let id = self.slots.len() as u32;
+        self.slots.push((slot.clone(), gid.to_string()));
+        self.slot_ids.insert(slot, id);
+        id
+    }
+
+    fn groups(&mut self, owner: &str, ids: &[String]) -> Identity {
+        let mut id = Identity { groups: Vec::new(), peers: Vec::new(), managed: true };
+        for (i, gid) in ids.iter().enumerate() {
+            let slot = GroupSlot { owner: owner.to_string(), index: Some(i) };
+            id.groups.push(self.slot(slot.clone(), gid));
+            id.peers.push(self.peer(Peer::Group(gid.clone()), Some(slot)));
+        }
+        id
+    }
+
+    /// The identity of a hop end, computed once per service or load balancer.
+    fn identity(&mut self, end: &HopEnd<'_>) -> &Identity {
+        let key = match end {
+            HopEnd::Service(s) => (std::ptr::from_ref::<Service>(s) as usize, false),
+            HopEnd::LoadBalancer(s, _) => (std::ptr::from_ref::<Service>(s) as usize, true),
+        };
+        if !self.identities.contains_key(&key) {
+            let id = match end {
+                HopEnd::LoadBalancer(s, lb) => self.groups(&s.load_balancer_name().unwrap_or_default(), &lb.security_group_ids),
+                HopEnd::Service(s) if !s.security_group_ids.is_empty() => self.groups(s.name.as_str(), &s.security_group_ids),
+                HopEnd::Service(s) if s.is_unbound() && !s.name.is_internet() => {
+                    let slot = GroupSlot { owner: s.name.to_string(), index: None };
+                    let gid = symbolic_group_id(s.name.as_str());
+                    let slot_id = self.slot(slot.clone(), &gid);
+                    let peer = self.peer(Peer::Group(gid), Some(slot));
+                    Identity { groups: vec![slot_id], peers: vec![peer], managed: true }
+                }
+                HopEnd::Service(s) => {
+                    let mut cidrs: Vec<IpNet> = s.cidrs.iter().map(IpNet::trunc).collect();
+                    cidrs.sort();
+                    cidrs.dedup();
+                    let mut pls = s.prefix_list_ids.clone();
+                    pls.sort();
+                    pls.dedup();
+                    let peers = cidrs
+                        .into_iter()
+                        .map(Peer::from)
+                        .chain(pls.into_iter().map(Peer::PrefixList))
+                        .map(|p| self.peer(p, None))
+                        .collect();
+                    Identity { groups: Vec::new(), peers, managed: false }
+                }
+            };
+            self.identities.insert(key, id);
+        }
+        &self.identities[&key]
+    }
 }
 
 /// Keeps only the characters AWS accepts in a rule description
@@ -341,7 +385,8 @@ pub fn sanitize_description(text: &str) -> String {
 
 struct Pending {
     rule: Rule,
-    parts: BTreeSet<(String, String)>,
+    /// Indices of the relations that imply the rule.
+    relations: Vec<usize>,
 }
 
 impl ValidMap {
@@ -361,13 +406,15 @@ impl ValidMap {
     /// assert_eq!(keys, ["egress/web.sg0/tcp/5432/db.sg0", "ingress/db.sg0/tcp/5432/web.sg0"]);
     /// ```
     pub fn derive(&self) -> Derivation {
-        let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
+        type RuleId = (Direction, u32, Traffic, u32);
+        let mut tables = Tables::default();
+        // Each distinct rule once, with the relations that imply it.
+        let mut index: HashMap<RuleId, usize> = HashMap::new();
+        let mut found: Vec<(RuleId, Vec<usize>)> = Vec::new();
         let mut unbound: BTreeSet<&ServiceName> = BTreeSet::new();
         let manage_egress = self.defaults().manage_egress;
-        for rel in self.relations() {
+        for (rel_index, rel) in self.relations().iter().enumerate() {
             let Ok(hops) = plan_hops(self, rel) else { continue };
-            let rel_id = rel.id();
-            let part = format!("{} to {} {}: {}", rel.from, rel.to, rel.protocol, rel.reason);
             for hop in &hops {
                 for end in [&hop.from, &hop.to] {
                     if let HopEnd::Service(s) = end {
@@ -376,44 +423,57 @@ impl ValidMap {
                         }
                     }
                 }
-                let src = identity(&hop.from);
-                let dst = identity(&hop.to);
-                let mut emit = |direction: Direction, on: &Identity, other: &Identity| {
-                    for (slot, gid) in &on.groups {
-                        for (peer, peer_slot) in peers_of(other) {
+                let (src_groups, src_peers, src_managed) = {
+                    let i = tables.identity(&hop.from);
+                    (i.groups.clone(), i.peers.clone(), i.managed)
+                };
+                let (dst_groups, dst_peers, dst_managed) = {
+                    let i = tables.identity(&hop.to);
+                    (i.groups.clone(), i.peers.clone(), i.managed)
+                };
+                let mut emit = |direction: Direction, groups: &[u32], peers: &[u32]| {
+                    for &g in groups {
+                        for &p in peers {
                             for t in &hop.traffic {
-                                let peer_token = match &peer_slot {
-                                    Some(s) => s.to_string(),
-                                    None => peer.value(),
-                                };
-                                let key = format!("{direction}/{slot}/{}/{peer_token}", t.key_token());
-                                let entry = pending.entry(key).or_insert_with_key(|key| Pending {
-                                    rule: Rule {
-                                        key: key.clone(),
-                                        direction,
-                                        security_group_id: gid.clone(),
-                                        group: slot.clone(),
-                                        traffic: *t,
-                                        peer: peer.clone(),
-                                        peer_group: peer_slot.clone(),
-                                        description: String::new(),
-                                        relations: Vec::new(),
-                                    },
-                                    parts: BTreeSet::new(),
+                                let id = (direction, g, *t, p);
+                                let i = *index.entry(id).or_insert_with(|| {
+                                    found.push((id, Vec::new()));
+                                    found.len() - 1
                                 });
-                                entry.parts.insert((rel_id.clone(), part.clone()));
+                                found[i].1.push(rel_index);
                             }
                         }
                     }
                 };
-                if dst.managed {
-                    emit(Direction::Ingress, &dst, &src);
+                if dst_managed {
+                    emit(Direction::Ingress, &dst_groups, &src_peers);
                 }
-                if manage_egress && src.managed {
-                    emit(Direction::Egress, &src, &dst);
+                if manage_egress && src_managed {
+                    emit(Direction::Egress, &src_groups, &dst_peers);
                 }
             }
         }
+        let mut pending: Vec<Pending> = found
+            .into_iter()
+            .map(|((direction, g, traffic, p), relations)| {
+                let (slot, gid) = &tables.slots[g as usize];
+                let (peer, peer_slot, token) = &tables.peers[p as usize];
+                Pending {
+                    rule: Rule {
+                        key: format!("{direction}/{slot}/{}/{token}", traffic.key_token()),
+                        direction,
+                        security_group_id: gid.clone(),
+                        group: slot.clone(),
+                        traffic,
+                        peer: peer.clone(),
+                        peer_group: peer_slot.clone(),
+                        description: String::new(),
+                        relations: Vec::new(),
+                    },
+                    relations,
+                }
+            })
+            .collect();
 
         let mut warnings = Vec::new();
         for name in unbound {
@@ -447,7 +507,7 @@ impl ValidMap {
 
         let mut rules: Vec<Rule> = Vec::with_capacity(pending.len());
         let mut per_group: BTreeMap<(String, Direction), (usize, &GroupSlot)> = BTreeMap::new();
-        for p in pending.values() {
+        for p in &pending {
             per_group.entry((p.rule.security_group_id.clone(), p.rule.direction)).or_insert((0, &p.rule.group)).0 += 1;
         }
         for ((gid, dir), (n, slot)) in &per_group {
@@ -465,11 +525,27 @@ impl ValidMap {
                 );
             }
         }
-        for (_, p) in pending {
+        let relations = self.relations();
+        let ids: Vec<String> = relations.iter().map(Relation::id).collect();
+        pending.sort_unstable_by(|a, b| a.rule.key.cmp(&b.rule.key));
+        for mut p in pending {
+            // Order and merge the implying relations by id (then reason), independent of declaration order.
+            p.relations.sort_unstable_by(|&a, &b| (&ids[a], &relations[a].reason).cmp(&(&ids[b], &relations[b].reason)));
+            p.relations.dedup();
             let mut rule = p.rule;
-            let parts: Vec<&str> = p.parts.iter().map(|(_, d)| d.as_str()).collect();
-            rule.description = sanitize_description(&parts.join("; "));
-            rule.relations = p.parts.into_iter().map(|(id, _)| id).collect();
+            let mut description = String::new();
+            for (n, &r) in p.relations.iter().enumerate() {
+                let rel = &relations[r];
+                if n > 0 {
+                    description.push_str("; ");
+                }
+                description.push_str(&format!("{} to {} {}: {}", rel.from, rel.to, rel.protocol, rel.reason));
+                if description.len() > 2 * DESCRIPTION_MAX {
+                    break;
+                }
+            }
+            rule.description = sanitize_description(&description);
+            rule.relations = p.relations.iter().map(|&r| ids[r].clone()).collect();
             rule.relations.dedup();
             rules.push(rule);
         }
