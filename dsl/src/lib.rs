@@ -19,6 +19,7 @@
 //! assert!(rules.iter().all(|r| r.description.contains("Read the basket")));
 //! ```
 
+pub mod builder;
 pub mod derive;
 pub mod diag;
 pub mod mapfile;
@@ -30,7 +31,8 @@ mod validate;
 pub mod verify;
 pub mod yaml;
 
-pub use derive::{Derivation, Direction, GroupSlot, Peer, Rule};
+pub use builder::{AppMap, Peer, Port};
+pub use derive::{Derivation, Direction, GroupSlot, Peer as RulePeer, Rule};
 pub use diag::{Diagnostic, Diagnostics, Location, PathStep, Severity};
 pub use mapfile::{load_file, load_str, parse_str, to_yaml};
 pub use model::{
