@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod output;
+mod verify;
+mod paths;
 
 /// Network microsegmentation that follows a declared application map.
 #[derive(Debug, Parser)]
@@ -35,6 +37,11 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Compound paths: who reaches whom, through which choke points, and which `never_reaches` boundaries are crossed.
+    Paths(paths::PathsArgs),
+    /// Verify a deployed snapshot against the rules the map derives; exit 0 when
+    /// nothing is at or above --fail-on, 1 when something is, 2 on bad input.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             eprintln!("{}: valid ({} services, {} relations, {} boundaries)", map.display(), n, vm.relations().len(), vm.boundaries().len());
             Ok(0)
         }
+        Command::Verify(args) => verify::run(args),
         Command::Derive { map, format, output } => {
             let Some(vm) = load(&map)? else { return Ok(1) };
             print_warnings(&map, vm.warnings());
@@ -78,6 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             output::emit(output.as_deref(), &text)?;
             Ok(0)
         }
+        Command::Paths(args) => paths::run(args),
     }
 }
 

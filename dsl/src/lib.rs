@@ -24,6 +24,7 @@ pub mod derive;
 pub mod diag;
 pub mod mapfile;
 pub mod model;
+pub mod paths;
 pub mod protocol;
 mod render;
 pub mod snapshot;

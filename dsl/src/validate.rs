@@ -1,7 +1,7 @@
 //! Checks how the parts of a [`Map`] fit together and produces a [`ValidMap`],
 //! the only thing derivation, verification and paths accept.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
@@ -33,6 +33,18 @@ pub struct ValidMap {
 impl ValidMap {
     /// Checks `map`; returns every error (and warning) at once when it has errors.
     pub fn new(map: Map) -> Result<ValidMap, Diagnostics> {
+        Self::checked(map, true)
+    }
+
+    /// Checks everything but the `never_reaches` paths, which
+    /// [`crate::paths::check_map`] returns as data.
+    /// Everything else still fails as in [`ValidMap::new`]; `appmap paths`
+    /// uses it so that a map crossing a boundary is reported, not refused.
+    pub fn new_without_paths(map: Map) -> Result<ValidMap, Diagnostics> {
+        Self::checked(map, false)
+    }
+
+    fn checked(map: Map, check_paths: bool) -> Result<ValidMap, Diagnostics> {
         let mut internet = Service::new(ServiceName::internet());
         internet.cidrs.push(IpNet::V4(ipnet::Ipv4Net::default()));
         if map.defaults.internet_ipv6 {
@@ -63,6 +75,9 @@ impl ValidMap {
         vm.check_services(&mut diags);
         vm.check_relations(&mut diags);
         vm.check_boundaries(&mut diags);
+        if check_paths {
+            vm.check_paths(&mut diags);
+        }
         diags.sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
         diags.dedup();
         if diags.iter().any(Diagnostic::is_error) {
@@ -310,68 +325,35 @@ impl ValidMap {
                         }
                     }
                 }
-                BoundaryKind::NeverReaches { except_through } => {
-                    if let Some(path) = self.declared_path(b, except_through) {
-                        let hops: Vec<String> = path.iter().map(|r| r.id()).collect();
-                        diags.push(
-                            Diagnostic::error(
-                                b.loc("to"),
-                                format!(
-                                    "declared relations cross boundary `{}`: {}; path: {}",
-                                    b.describe(),
-                                    b.reason,
-                                    hops.join(" then ")
-                                ),
-                            )
-                            .with_help(format!("the path starts at {}", path[0].location)),
-                        );
-                    }
-                }
+                BoundaryKind::NeverReaches { .. } => {}
             }
         }
     }
 
-    /// A shortest chain of declared relations from a `from` service to a `to`
-    /// service that does not pass through an `except_through` service.
-    fn declared_path(&self, b: &Boundary, except: &[ServiceName]) -> Option<Vec<&Relation>> {
-        let mut out: BTreeMap<&ServiceName, Vec<&Relation>> = BTreeMap::new();
-        for r in &self.map.relations {
-            out.entry(&r.from).or_default().push(r);
-        }
-        let sources: Vec<ServiceName> = self.expand(&b.from);
-        let mut prev: BTreeMap<&ServiceName, &Relation> = BTreeMap::new();
-        let mut seen: BTreeSet<&ServiceName> = BTreeSet::new();
-        let mut queue: VecDeque<&ServiceName> = VecDeque::new();
-        for s in &sources {
-            if seen.insert(s) {
-                queue.push_back(s);
-            }
-        }
-        while let Some(n) = queue.pop_front() {
-            let is_target = !sources.contains(n) && b.to.iter().any(|t| self.selects(t, n));
-            if is_target {
-                let mut path = Vec::new();
-                let mut cur = n;
-                while let Some(r) = prev.get(cur) {
-                    path.push(*r);
-                    cur = &r.from;
-                }
-                path.reverse();
-                return Some(path);
-            }
-            if except.contains(n) {
+    /// `never_reaches` boundaries that declared relations cross: the first
+    /// (shortest) violating path of each, from the paths engine.
+    fn check_paths(&self, diags: &mut Vec<Diagnostic>) {
+        let violations = crate::paths::never_reaches(&crate::paths::Graph::from_map(self), self);
+        let mut seen = BTreeSet::new();
+        for v in violations {
+            if !seen.insert(v.boundary) {
                 continue;
             }
-            for r in out.get(n).into_iter().flatten() {
-                if seen.insert(&r.to) {
-                    prev.insert(&r.to, r);
-                    queue.push_back(&r.to);
-                }
-            }
+            let chain = v.path.relation_chain();
+            let start = chain
+                .first()
+                .and_then(|id| self.map.relations.iter().find(|r| r.id() == *id))
+                .map(|r| r.location.clone())
+                .unwrap_or_default();
+            diags.push(
+                Diagnostic::error(
+                    v.location.clone(),
+                    format!("declared relations cross boundary `{}`: {}; path: {}", v.description, v.reason, chain.join(" then ")),
+                )
+                .with_help(format!("the path starts at {start}; hop by hop: {}", v.path)),
+            );
         }
-        None
     }
-
 }
 
 #[cfg(test)]
