@@ -199,7 +199,11 @@ impl ValidMap {
         body = body.add_block(provider.build());
 
         let mut relations: Vec<&Relation> = self.relations().iter().collect();
-        relations.sort_by(|a, b| (a.id(), &a.reason).cmp(&(b.id(), &b.reason)));
+        // Every field in the key, so that even a relation declared twice
+        // (a warning) cannot make the output depend on declaration order.
+        relations.sort_by_cached_key(|r| {
+            (r.id(), r.reason.clone(), r.review_by, r.cadence, r.owner.clone(), r.ticket.clone(), r.acknowledge_all_traffic)
+        });
         if relations.iter().any(|r| r.from.is_internet() || r.to.is_internet()) {
             body = body.add_block(Block::builder("data").add_label(INTERNET_DATA.0).add_label(INTERNET_DATA.1).build());
         }
