@@ -63,4 +63,4 @@ provider_installation {
 }
 RC
 
-echo "setup-tools: ok ($("$TOOLS/bin/terraform" version | head -n1))"
+echo "setup-tools: ok ($(TF_CLI_CONFIG_FILE="$TOOLS/terraformrc" CHECKPOINT_DISABLE=1 "$TOOLS/bin/terraform" version | head -n1))"

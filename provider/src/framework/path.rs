@@ -16,7 +16,7 @@ pub enum Step {
 /// A path such as `boundary[0].cidr` or `tags["env"]`.
 ///
 /// Built fluently: `AttrPath::root().attr("boundary").index(0).attr("cidr")`
-/// or with [`AttrPath::attr_path`] for a single top-level attribute.
+/// or with [`AttrPath::new`] for a single top-level attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct AttrPath(Vec<Step>);
 
@@ -26,7 +26,7 @@ impl AttrPath {
         AttrPath(Vec::new())
     }
     /// Path of a top-level attribute.
-    pub fn attr_path(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         AttrPath::root().attr(name)
     }
     pub fn attr(&self, name: &str) -> Self {
@@ -69,6 +69,7 @@ impl fmt::Display for AttrPath {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     #[test]

@@ -305,6 +305,7 @@ fn map_nested(pv: &Value, cv: &Value, f: impl Fn(&Value, &Value) -> Value) -> Va
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -590,6 +590,7 @@ fn json_to_value(j: &Json, ty: &Type, path: &AttrPath) -> Result<Value, ValueErr
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

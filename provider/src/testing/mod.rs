@@ -65,14 +65,14 @@ impl Resource for ExampleResource {
         if let Some(ports) = config.get("ports").and_then(Value::as_list) {
             for (i, p) in ports.iter().enumerate() {
                 let Some(port) = p.get("port") else { continue };
-                if let Some(n) = port.as_i64() {
-                    if !(1..=65535).contains(&n) {
-                        d.error_at(
-                            AttrPath::attr_path("ports").index(i as i64).attr("port"),
-                            "Invalid port",
-                            format!("Port {n} is outside 1-65535."),
-                        );
-                    }
+                if let Some(n) = port.as_i64()
+                    && !(1..=65535).contains(&n)
+                {
+                    d.error_at(
+                        AttrPath::new("ports").index(i as i64).attr("port"),
+                        "Invalid port",
+                        format!("Port {n} is outside 1-65535."),
+                    );
                 }
             }
         }
@@ -91,7 +91,7 @@ impl Resource for ExampleResource {
         }
         if !req.is_create() {
             if req.prior_state.get("name") != req.proposed_new_state.get("name") {
-                plan.requires_replace.push(AttrPath::attr_path("name"));
+                plan.requires_replace.push(AttrPath::new("name"));
                 plan.planned_state.set_attr("id", Value::Unknown);
             }
             if req.prior_state.get("ports") != plan.planned_state.get("ports")
