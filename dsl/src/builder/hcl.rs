@@ -299,6 +299,7 @@ fn assignment_key_width(line: &str) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

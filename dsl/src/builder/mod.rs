@@ -454,11 +454,11 @@ impl AppMap {
         let mut diags = self.state.borrow().errors.clone();
         let result = ValidMap::new(map);
         if diags.is_empty() {
-            return result;
+            return result.map_err(|Diagnostics(d)| Diagnostics(d.into_iter().map(in_rust_terms).collect()));
         }
         match result {
             Ok(vm) => diags.extend(vm.warnings().iter().cloned()),
-            Err(Diagnostics(more)) => diags.extend(more),
+            Err(Diagnostics(more)) => diags.extend(more.into_iter().map(in_rust_terms)),
         }
         diags.sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
         diags.dedup();
@@ -761,6 +761,23 @@ impl<'m> ServiceHandle<'m> {
     }
 }
 
+/// Validation speaks map-file syntax in its hints; say the same in Rust.
+fn in_rust_terms(mut d: Diagnostic) -> Diagnostic {
+    const HINTS: &[(&str, &str)] = &[
+        (
+            "acknowledge_all_traffic: true",
+            "name the port (e.g. `Port::HTTPS`, `Port::tcp(8080)`) or call `.acknowledge_all_traffic()` on the relation, with a reason that says why",
+        ),
+        ("listeners: {", "add a listener: `.listener(Port::HTTPS)` on the load balancer"),
+    ];
+    if let Some(help) = &d.help {
+        if let Some((_, rust)) = HINTS.iter().find(|(yaml, _)| help.contains(yaml)) {
+            d.help = Some((*rust).to_string());
+        }
+    }
+    d
+}
+
 fn non_empty(text: &str, what: &str) -> Result<String, String> {
     let t = text.trim();
     if t.is_empty() { Err(format!("{what} cannot be empty")) } else { Ok(t.to_string()) }
@@ -924,7 +941,7 @@ impl<'m> Connections<'m> {
     /// ```
     #[track_caller]
     pub fn allow_to(self, peer: impl Into<Peer>, port: Port, reason: &str) -> RelationHandle<'m> {
-        self.service.map.relate(&Peer::from(self.service), &peer.into(), port, reason, here())
+        self.service.map.relate(&Peer::from(&self.service), &peer.into(), port, reason, here())
     }
 
     /// Declares that `peer` talks to this service over `port`, because `reason`.
@@ -941,7 +958,7 @@ impl<'m> Connections<'m> {
     /// ```
     #[track_caller]
     pub fn allow_from(self, peer: impl Into<Peer>, port: Port, reason: &str) -> RelationHandle<'m> {
-        self.service.map.relate(&peer.into(), &Peer::from(self.service), port, reason, here())
+        self.service.map.relate(&peer.into(), &Peer::from(&self.service), port, reason, here())
     }
 
     /// Declares that members of this service talk to each other.
@@ -957,7 +974,7 @@ impl<'m> Connections<'m> {
     /// ```
     #[track_caller]
     pub fn allow_internally(self, port: Port, reason: &str) -> RelationHandle<'m> {
-        let me = Peer::from(self.service);
+        let me = Peer::from(&self.service);
         self.service.map.relate(&me, &me, port, reason, here())
     }
 }
@@ -1160,6 +1177,7 @@ impl BoundaryHandle<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

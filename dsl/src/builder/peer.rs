@@ -223,12 +223,6 @@ impl From<&ServiceHandle<'_>> for Peer {
     }
 }
 
-impl From<ServiceHandle<'_>> for Peer {
-    fn from(s: ServiceHandle<'_>) -> Peer {
-        Peer::from(&s)
-    }
-}
-
 impl From<&Peer> for Peer {
     fn from(p: &Peer) -> Peer {
         p.clone()
@@ -281,12 +275,6 @@ impl IntoPeers for &Peer {
 impl IntoPeers for &ServiceHandle<'_> {
     fn into_peers(self) -> Vec<Peer> {
         vec![Peer::from(self)]
-    }
-}
-
-impl IntoPeers for ServiceHandle<'_> {
-    fn into_peers(self) -> Vec<Peer> {
-        vec![Peer::from(&self)]
     }
 }
 

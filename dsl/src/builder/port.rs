@@ -201,6 +201,7 @@ impl Port {
     /// let rel = a.connections().allow_to(&b, Port::all_traffic(), "Legacy RPC on ports nobody documented");
     /// let err = map.build().unwrap_err();
     /// assert!(err.to_string().contains("allows all traffic without acknowledgement"), "{err}");
+    /// assert!(err.render(None).contains("call `.acknowledge_all_traffic()`"), "{err}");
     /// rel.acknowledge_all_traffic();
     /// assert!(map.build().is_ok());
     /// ```
@@ -280,6 +281,7 @@ impl fmt::Debug for Port {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
