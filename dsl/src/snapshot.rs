@@ -207,7 +207,7 @@ const EXPECTED: &str = "expected the output of `terraform show -json` (a state w
 /// assert!(err.to_string().contains("not a snapshot"), "{err}");
 /// ```
 pub fn parse_snapshot(file_name: &str, text: &str) -> Result<Snapshot> {
-    let doc: Doc = serde_json::from_str(text).map_err(|e| syntax(file_name, &e))?;
+    let doc: Doc = serde_json::from_str(text).map_err(|e| syntax(file_name, text, &e))?;
     let mut out = Builder { file: file_name.to_string(), snap: Snapshot { file: file_name.to_string(), ..Snapshot::default() } };
     if let Some(groups) = doc.security_groups {
         out.snap.format = SnapshotFormat::DescribeSecurityGroups;
@@ -227,7 +227,7 @@ pub fn parse_snapshot(file_name: &str, text: &str) -> Result<Snapshot> {
     Ok(out.finish())
 }
 
-fn syntax(file: &str, e: &serde_json::Error) -> SnapshotError {
+fn syntax(file: &str, text: &str, e: &serde_json::Error) -> SnapshotError {
     use serde_json::error::Category;
     let mut message = e.to_string();
     // serde_json appends " at line L column C"; we print the position first.
@@ -235,7 +235,7 @@ fn syntax(file: &str, e: &serde_json::Error) -> SnapshotError {
         message.truncate(i);
     }
     match e.classify() {
-        Category::Data if message.ends_with(TOP_EXPECTING) => {
+        Category::Data if message.ends_with(TOP_EXPECTING) || !text.trim_start().starts_with('{') => {
             return SnapshotError::UnknownFormat { file: file.to_string(), message: format!("{EXPECTED}; found {message}") };
         }
         Category::Eof => message = format!("the JSON ends too early (truncated file?): {message}"),
@@ -243,7 +243,7 @@ fn syntax(file: &str, e: &serde_json::Error) -> SnapshotError {
         Category::Data => message = format!("unexpected value: {message}"),
         Category::Io => {}
     }
-    SnapshotError::Syntax { file: file.to_string(), line: e.line(), column: e.column(), message }
+    SnapshotError::Syntax { file: file.to_string(), line: e.line().max(1), column: e.column().max(1), message }
 }
 
 const TOP_EXPECTING: &str = "a snapshot document (a JSON object)";

@@ -451,6 +451,7 @@ impl<'a> Context<'a> {
     fn peer_label(&self, p: &Peer) -> String {
         match p {
             Peer::Group(g) => self.group_label(g),
+            other if is_everything(other) => format!("{} (anyone, the internet included)", other.value()),
             other => {
                 let owners = self.peer_services(other);
                 let named: Vec<&str> = owners.iter().map(ServiceName::as_str).collect();
@@ -600,15 +601,15 @@ impl<'a> Context<'a> {
         } else {
             format!("derived rule {rule} is not deployed: the snapshot does not show group {} at all", d.security_group_id)
         };
+        let ports = match (from, to) {
+            (Some(a), Some(b)) if a == b => format!(" {a}"),
+            (Some(a), Some(b)) => format!(" {a}-{b}"),
+            _ => String::new(),
+        };
         f.fix = format!(
-            "add {} rule on {}: {} {} {} ({} = {}), e.g. by applying the derived rules",
+            "add the {} rule on {}: {p}{ports} {} {}={} (apply the derived rules)",
             d.direction,
             d.security_group_id,
-            p,
-            match (from, to) {
-                (Some(a), Some(b)) => format!("{a}-{b}"),
-                _ => "all ports".to_string(),
-            },
             if d.direction == Direction::Ingress { "from" } else { "to" },
             d.peer.field(),
             d.peer.value()
