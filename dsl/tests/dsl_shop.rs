@@ -87,6 +87,22 @@ fn dsl_shop_hcl_is_deterministic_and_complete() {
     assert_eq!(shop_yaml().to_hcl(), hcl);
 }
 
+/// The shop's HCL as a golden file, so a change to synthesis shows up in review.
+/// A missing golden file is written out (and the test fails, to be looked at).
+#[test]
+fn dsl_shop_hcl_matches_golden() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/dsl/shop.tf");
+    let hcl = shop_dsl().to_hcl();
+    match std::fs::read_to_string(&path) {
+        Ok(want) => assert!(want == hcl, "{} differs from to_hcl():\n{hcl}", path.display()),
+        Err(_) => {
+            std::fs::create_dir_all(path.parent().expect("golden dir")).expect("create golden dir");
+            std::fs::write(&path, &hcl).expect("write golden file");
+            panic!("wrote missing golden file {}; check it and run again", path.display());
+        }
+    }
+}
+
 /// `terraform fmt -check` with the real Terraform: a missing tool fails the test.
 #[test]
 fn dsl_shop_hcl_is_terraform_fmt_clean() {

@@ -173,6 +173,14 @@ impl ValidMap {
     ///
     /// The same map always gives the same bytes, already `terraform fmt`-clean.
     ///
+    /// Attributes beyond the provider issue's minimum, written only when set:
+    /// provider `internet_ipv6` (when false); boundary `never_reaches` and
+    /// `except_through` (the provider-level form of a `never_reaches`
+    /// boundary); service `prefix_list_ids`, `retired`, and in
+    /// `load_balancer` the `name` (rule keys use it) and `target_port`;
+    /// relation `owner`, `ticket`, `acknowledge_all_traffic`. A `listens`
+    /// port range is a string (`"8000-8010"`), a single port a number.
+    ///
     /// # Examples
     /// ```
     /// use appmap::{AppMap, Peer, Port};
