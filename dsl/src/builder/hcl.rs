@@ -319,6 +319,15 @@ mod tests {
     }
 
     #[test]
+    fn template_sequences_in_reasons_stay_literal() {
+        let map = crate::AppMap::new();
+        let a = map.service("a");
+        a.connections().allow_internally(crate::Port::HTTPS, "Costs ${var.x} and %{if y} \"quoted\"\nnext");
+        let hcl = map.build().unwrap().to_hcl();
+        assert!(hcl.contains(r#"reason   = "Costs $${var.x} and %%{if y} \"quoted\"\nnext""#), "{hcl}");
+    }
+
+    #[test]
     fn relation_names_are_unique() {
         let r = |a: &str, b: &str| {
             Relation::new(
