@@ -3,7 +3,12 @@
 //! implementing [`crate::framework::Resource`], declare the module below and
 //! add one `r.resource(...)` line in [`registry`].
 
+mod boundary_check;
+mod convert;
+mod internet;
 mod provider_config;
+mod relation;
+mod service;
 
 use crate::framework::Registry;
 
@@ -16,9 +21,10 @@ pub const TEST_RESOURCES_ENV: &str = "APPMAP_PROVIDER_TEST_RESOURCES";
 /// Builds the registry served by the binary.
 pub fn registry() -> Registry {
     let mut r = Registry::new(AppmapProvider);
-    // One line per resource / data source, e.g.:
-    // r.resource(relation::AppmapRelation);
-    // r.data_source(rules::AppmapRules);
+    r.resource(service::AppmapService);
+    r.resource(relation::AppmapRelation);
+    r.resource(boundary_check::AppmapBoundaryCheck);
+    r.data_source(internet::AppmapInternet);
     if std::env::var(TEST_RESOURCES_ENV).as_deref() == Ok("1") {
         crate::testing::register(&mut r);
     }
