@@ -628,6 +628,12 @@ fn list(items: impl IntoIterator<Item = String>) -> String {
     format!("[{}]", v.join(", "))
 }
 
+/// A total order on relations, so output never depends on declaration order.
+#[allow(clippy::type_complexity)]
+fn relation_order(r: &Relation) -> (String, Reason, Option<Date>, Option<Cadence>, Option<String>, Option<String>, bool) {
+    (r.id(), r.reason.clone(), r.review_by, r.cadence, r.owner.clone(), r.ticket.clone(), r.acknowledge_all_traffic)
+}
+
 /// Writes a map in the full form. Loading the output gives back an equal map
 /// (up to locations), and the same map always gives the same bytes.
 pub fn to_yaml(map: &Map) -> String {
@@ -685,7 +691,7 @@ pub fn to_yaml(map: &Map) -> String {
         }
     }
     let mut relations: Vec<&Relation> = map.relations.iter().collect();
-    relations.sort_by(|a, b| (a.id(), &a.reason).cmp(&(b.id(), &b.reason)));
+    relations.sort_by_cached_key(|r| relation_order(r));
     out.push_str(if relations.is_empty() { "relations: []\n" } else { "relations:\n" });
     for r in relations {
         out.push_str(&format!("  - from: {}\n    to: {}\n    protocol: {}\n    reason: {}\n", r.from, r.to, q(&r.protocol.to_string()), q(r.reason.as_str())));
@@ -749,7 +755,7 @@ impl Map {
             b.fields.clear();
         }
         m.services.sort_by(|a, b| a.name.cmp(&b.name));
-        m.relations.sort_by(|a, b| (a.id(), &a.reason).cmp(&(b.id(), &b.reason)));
+        m.relations.sort_by_cached_key(relation_order);
         m.boundaries.sort_by_key(|b| (b.describe(), b.reason.clone()));
         m
     }
