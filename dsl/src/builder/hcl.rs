@@ -223,7 +223,9 @@ impl ValidMap {
         }
         let mut formatter = hcl::format::Formatter::builder().compact_arrays(true).build_vec();
         let text = body.build().format_string(&mut formatter).unwrap_or_else(|e| format!("# cannot format HCL: {e}\n"));
-        terraform_fmt(&text)
+        // The provider's source address; without it Terraform looks for hashicorp/appmap.
+        const TERRAFORM_BLOCK: &str = "terraform {\n  required_providers {\n    appmap = {\n      source = \"appmap/appmap\"\n    }\n  }\n}\n\n";
+        format!("{TERRAFORM_BLOCK}{}", terraform_fmt(&text))
     }
 }
 

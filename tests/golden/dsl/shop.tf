@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    appmap = {
+      source = "appmap/appmap"
+    }
+  }
+}
+
 provider "appmap" {
   manage_egress = true
 
