@@ -183,6 +183,21 @@ fn internet_and_cidr_peers() {
 }
 
 #[test]
+fn the_internet_is_an_endpoint_never_a_relay() {
+    // sg-a may send anything to the internet and the internet may reach sg-b,
+    // but "the internet" is everyone, not a host that relays sg-a's traffic.
+    let rules = ["sg-a -> 0.0.0.0/0 all", "sg-b <- 0.0.0.0/0 tcp:443", "sg-c <- 10.0.0.0/8 tcp:22", "sg-a -> 10.0.0.0/8 tcp:22"];
+    let g = Graph::from_snapshot(&snapshot(&rules), None);
+    assert_eq!(answer(&g, "sg-a", "sg-b,sg-c", None), "");
+    assert_eq!(answer(&g, "internet", "sg-b", None), "internet -[tcp:443]-> sg-b (1)\nchoke sg-b: -");
+    let r = paths::Reachability::new(&g);
+    let [a, b, i] = ["sg-a", "sg-b", "internet"].map(|k| g.find(k).expect("node"));
+    assert!(r.reaches(a, i) && r.reaches(i, b) && !r.reaches(a, b));
+    assert_eq!(r.pair_count(), paths::baseline_pair_count(&g));
+    assert_eq!(r.pair_count(), 4, "a->internet, a->10/8, internet->b, 10/8->c");
+}
+
+#[test]
 fn max_hops_cuts_long_paths() {
     let mut buf = Vec::new();
     let rules = with_open_egress(&["sg-b <- sg-a all", "sg-c <- sg-b all", "sg-d <- sg-c all"], &["sg-a", "sg-b", "sg-c"], &mut buf);

@@ -16,7 +16,8 @@ pub struct Bfs {
 
 impl Bfs {
     /// BFS from `source` over at most `max_hops` edges. Nodes in `blocked`
-    /// are reached but not passed through (the source too, when blocked).
+    /// are reached but not passed through (the source too, when blocked);
+    /// nor are nodes that are not [transit](Graph::is_transit), except the source.
     pub fn run(graph: &Graph, source: NodeId, max_hops: Option<u32>, blocked: Option<&[bool]>) -> Bfs {
         let n = graph.node_count();
         let mut dist = vec![UNSEEN; n];
@@ -30,7 +31,7 @@ impl Bfs {
             let u = queue[head];
             head += 1;
             let d = dist[u as usize];
-            if d >= limit || blocked.is_some_and(|b| b[u as usize]) {
+            if d >= limit || blocked.is_some_and(|b| b[u as usize]) || (u != source && !graph.is_transit(u)) {
                 continue;
             }
             for &v in graph.successors(u) {
@@ -64,8 +65,9 @@ impl Bfs {
     }
 }
 
-/// Strongly connected components, numbered so that every edge between two
-/// components goes from a higher number to a lower one (Tarjan's order:
+/// Strongly connected components over transit edges (none leave a node that
+/// is not [transit](Graph::is_transit)), numbered so that every edge between
+/// two components goes from a higher number to a lower one (Tarjan's order:
 /// sinks first). Iterative, so deep graphs do not overflow the stack.
 pub fn strongly_connected(graph: &Graph) -> (Vec<u32>, u32) {
     let n = graph.node_count();
@@ -87,7 +89,7 @@ pub fn strongly_connected(graph: &Graph) -> (Vec<u32>, u32) {
         stack.push(root);
         on_stack[root as usize] = true;
         while let Some(&mut (u, ref mut i)) = call.last_mut() {
-            let succ = graph.successors(u);
+            let succ = graph.transit_successors(u);
             if *i < succ.len() {
                 let v = succ[*i];
                 *i += 1;
@@ -151,6 +153,8 @@ pub struct Reachability {
     members: Vec<NodeId>,
     words: usize,
     rows: Vec<u64>,
+    /// Rows of the non-transit nodes with out-edges, as path sources.
+    source_rows: std::collections::HashMap<NodeId, Vec<u64>>,
 }
 
 impl Reachability {
@@ -179,7 +183,7 @@ impl Reachability {
             let row = &mut rest[..words];
             row[k / 64] |= 1 << (k % 64);
             for &v in &members[members_start[k] as usize..members_start[k + 1] as usize] {
-                for &w in graph.successors(v) {
+                for &w in graph.transit_successors(v) {
                     let j = comp[w as usize] as usize;
                     if j == k || last_merged[j] == k as u32 {
                         continue;
@@ -191,11 +195,35 @@ impl Reachability {
                 }
             }
         }
-        Reachability { comp, members_start, members, words, rows }
+        // A node paths may not pass through still starts paths: its own row.
+        let mut source_rows = std::collections::HashMap::new();
+        for v in 0..graph.node_count() as NodeId {
+            if graph.is_transit(v) || graph.successors(v).is_empty() {
+                continue;
+            }
+            let k = comp[v as usize] as usize;
+            let mut row = vec![0u64; words];
+            row[k / 64] |= 1 << (k % 64);
+            for &w in graph.successors(v) {
+                let j = comp[w as usize] as usize;
+                for (a, b) in row.iter_mut().zip(&rows[j * words..(j + 1) * words]) {
+                    *a |= *b;
+                }
+            }
+            source_rows.insert(v, row);
+        }
+        Reachability { comp, members_start, members, words, rows, source_rows }
     }
 
     fn row(&self, k: u32) -> &[u64] {
         &self.rows[k as usize * self.words..(k as usize + 1) * self.words]
+    }
+
+    fn row_of(&self, node: NodeId) -> &[u64] {
+        match self.source_rows.get(&node) {
+            Some(r) => r,
+            None => self.row(self.comp[node as usize]),
+        }
     }
 
     /// True when some path of one or more hops leads from `from` to a
@@ -205,12 +233,12 @@ impl Reachability {
             return false;
         }
         let k = self.comp[to as usize] as usize;
-        self.row(self.comp[from as usize])[k / 64] & (1 << (k % 64)) != 0
+        self.row_of(from)[k / 64] & (1 << (k % 64)) != 0
     }
 
     /// Every node other than `from` that `from` reaches, by component.
     pub fn reachable_from(&self, from: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.row(self.comp[from as usize])
+        self.row_of(from)
             .iter()
             .enumerate()
             .flat_map(|(w, &bits)| BitIter(bits).map(move |b| w * 64 + b))
@@ -223,19 +251,16 @@ impl Reachability {
     /// How many ordered pairs of distinct nodes are connected by a path.
     pub fn pair_count(&self) -> u64 {
         let size = |k: usize| u64::from(self.members_start[k + 1] - self.members_start[k]);
+        let count = |row: &[u64]| -> u64 {
+            row.iter().enumerate().flat_map(|(w, &bits)| BitIter(bits).map(move |b| w * 64 + b)).map(size).sum()
+        };
         let c = self.members_start.len() - 1;
-        (0..c)
-            .map(|k| {
-                let reach: u64 = self
-                    .row(k as u32)
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(w, &bits)| BitIter(bits).map(move |b| w * 64 + b))
-                    .map(size)
-                    .sum();
-                size(k) * (reach - 1)
-            })
-            .sum()
+        // Non-transit nodes are singleton components; those with a source row count by it.
+        let own: u64 = (0..c)
+            .filter(|&k| !(size(k) == 1 && self.source_rows.contains_key(&self.members[self.members_start[k] as usize])))
+            .map(|k| size(k) * (count(self.row(k as u32)) - 1))
+            .sum();
+        own + self.source_rows.values().map(|r| count(r) - 1).sum::<u64>()
     }
 
     /// The number of strongly connected components.
@@ -274,6 +299,9 @@ pub fn baseline_pair_count(graph: &Graph) -> u64 {
         while head < queue.len() {
             let u = queue[head];
             head += 1;
+            if u != s && !graph.is_transit(u) {
+                continue;
+            }
             for &v in graph.successors(u) {
                 if seen[v as usize] != s {
                     seen[v as usize] = s;
@@ -310,7 +338,15 @@ impl Dominators {
         let mut order: Vec<u32> = Vec::new();
         let mut call: Vec<(u32, usize)> = vec![(root, 0)];
         visited[root as usize] = true;
-        let children = |u: u32| -> &[NodeId] { if u == root { sources } else { graph.successors(u) } };
+        let children = |u: u32| -> &[NodeId] {
+            if u == root {
+                sources
+            } else if is_source[u as usize] {
+                graph.successors(u)
+            } else {
+                graph.transit_successors(u)
+            }
+        };
         while let Some(&mut (u, ref mut i)) = call.last_mut() {
             let succ = children(u);
             if *i < succ.len() {
@@ -349,7 +385,8 @@ impl Dominators {
                 let root_pred = is_source[v as usize].then_some(root);
                 let mut new = UNSEEN;
                 for p in root_pred.into_iter().chain(graph.predecessors(v).iter().copied()) {
-                    if idom[p as usize] == UNSEEN {
+                    // An edge out of a node paths cannot pass through is no path.
+                    if idom[p as usize] == UNSEEN || (p != root && !is_source[p as usize] && !graph.is_transit(p)) {
                         continue;
                     }
                     new = if new == UNSEEN { p } else { intersect(&idom, p, new) };

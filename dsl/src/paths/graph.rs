@@ -143,9 +143,23 @@ pub struct Graph {
     info: Vec<EdgeInfo>,
     in_start: Vec<u32>,
     in_from: Vec<NodeId>,
+    terminal: Vec<bool>,
 }
 
 impl Graph {
+    /// False for the internet, CIDR and prefix list peers and external
+    /// services: a path may start or end there but never pass through, since
+    /// "the internet" is everyone, not one host that relays.
+    pub fn is_transit(&self, id: NodeId) -> bool {
+        !self.terminal[id as usize]
+    }
+
+    /// The successors a path passing through `id` may continue to: none for
+    /// a node that is not [transit](Graph::is_transit).
+    pub fn transit_successors(&self, id: NodeId) -> &[NodeId] {
+        if self.terminal[id as usize] { &[] } else { self.successors(id) }
+    }
+
     /// Which layer it was built from.
     pub fn kind(&self) -> GraphKind {
         self.kind
@@ -554,6 +568,15 @@ impl Builder {
             in_from[fill[t as usize] as usize] = f;
             fill[t as usize] += 1;
         }
-        Graph { kind, nodes: self.nodes, index: self.index, out_start, out_to, info, in_start, in_from }
+        let terminal = self
+            .nodes
+            .iter()
+            .map(|n| match n.kind {
+                NodeKind::Internet | NodeKind::Cidr | NodeKind::PrefixList => true,
+                NodeKind::Service => !n.cidrs.is_empty(),
+                NodeKind::Group | NodeKind::LoadBalancer => false,
+            })
+            .collect();
+        Graph { kind, nodes: self.nodes, index: self.index, out_start, out_to, info, in_start, in_from, terminal }
     }
 }

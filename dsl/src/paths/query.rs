@@ -427,11 +427,9 @@ pub fn report(graph: &Graph, query: &Query, map: Option<&ValidMap>) -> Result<Re
         let sources = graph.select_all(&query.from)?;
         let targets = graph.select_all(&query.to)?;
         r.pairs = reachable_pairs(graph, &sources, &targets, query.max_hops);
-        let reached: Vec<NodeId> = targets
-            .iter()
-            .copied()
-            .filter(|&t| r.pairs.iter().any(|p| p.to == graph.node(t).key))
-            .collect();
+        let reached_keys: BTreeSet<&str> = r.pairs.iter().map(|p| p.to.as_str()).collect();
+        let reached: Vec<NodeId> =
+            targets.iter().copied().filter(|&t| reached_keys.contains(graph.node(t).key.as_str())).collect();
         r.choke_points = choke_points(graph, &sources, &reached);
     }
     if let Some(vm) = map {
