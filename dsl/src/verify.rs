@@ -317,41 +317,51 @@ pub fn verify_derived(vm: &ValidMap, derivation: &Derivation, snapshot: &Snapsho
     let checkable = |r: &&Rule| {
         !r.security_group_id.starts_with("service:") && !matches!(&r.peer, Peer::Group(g) if g.starts_with("service:"))
     };
-    let mut derived: HashMap<(&str, Direction), Vec<&Rule>> = HashMap::new();
-    for r in derivation.rules.iter().filter(checkable) {
-        derived.entry((r.security_group_id.as_str(), r.direction)).or_default().push(r);
+    // Both sides sorted by (group, direction) and walked together: no hashing
+    // of 50,000 keys, and memory for two vectors of references only.
+    let mut derived: Vec<&Rule> = derivation.rules.iter().filter(checkable).collect();
+    derived.sort_by(|a, b| dkey(a).cmp(&dkey(b)));
+    let mut deployed: Vec<&DeployedRule> = snapshot.rules.iter().collect();
+    if !deployed.is_sorted_by(|a, b| skey(a) <= skey(b)) {
+        deployed.sort_by(|a, b| skey(a).cmp(&skey(b)));
     }
-    let mut deployed: HashMap<(&str, Direction), Vec<&DeployedRule>> = HashMap::new();
-    for r in &snapshot.rules {
-        deployed.entry((r.security_group_id.as_str(), r.direction)).or_default().push(r);
-    }
-
-    for d in derivation.rules.iter().filter(checkable) {
-        let here = deployed.get(&(d.security_group_id.as_str(), d.direction)).map_or(&[][..], Vec::as_slice);
-        if here.iter().any(|r| r.traffic.contains(&d.traffic) && peer_contains(&r.peer, &d.peer)) {
-            continue;
+    let mut dgroups = derived.chunk_by(|a, b| dkey(a) == dkey(b)).peekable();
+    let mut sgroups = deployed.chunk_by(|a, b| skey(a) == skey(b)).peekable();
+    loop {
+        let (here_d, here_s): (&[&Rule], &[&DeployedRule]) = match (dgroups.peek(), sgroups.peek()) {
+            (None, None) => break,
+            (Some(d), Some(s)) => match dkey(d[0]).cmp(&skey(s[0])) {
+                std::cmp::Ordering::Less => (dgroups.next().unwrap_or_default(), &[]),
+                std::cmp::Ordering::Greater => (&[], sgroups.next().unwrap_or_default()),
+                std::cmp::Ordering::Equal => (dgroups.next().unwrap_or_default(), sgroups.next().unwrap_or_default()),
+            },
+            (Some(_), None) => (dgroups.next().unwrap_or_default(), &[]),
+            (None, Some(_)) => (&[], sgroups.next().unwrap_or_default()),
+        };
+        for d in here_d {
+            if here_s.iter().any(|r| r.traffic.contains(&d.traffic) && peer_contains(&r.peer, &d.peer)) {
+                continue;
+            }
+            findings.push(cx.missing(d, snapshot.groups.contains_key(&d.security_group_id)));
         }
-        findings.push(cx.missing(d, snapshot.groups.contains_key(&d.security_group_id)));
-    }
-
-    for r in &snapshot.rules {
-        if r.direction == Direction::Egress && !manage_egress {
-            continue;
-        }
-        let here = derived.get(&(r.security_group_id.as_str(), r.direction)).map_or(&[][..], Vec::as_slice);
-        if here.iter().any(|d| d.traffic.contains(&r.traffic) && peer_contains(&d.peer, &r.peer)) {
-            continue;
-        }
-        let crossings = cx.crossings(r);
-        let wider: Vec<&Rule> =
-            here.iter().copied().filter(|d| r.traffic.contains(&d.traffic) && peer_contains(&r.peer, &d.peer)).collect();
-        if wider.is_empty() {
-            findings.push(cx.undeclared(r, &crossings));
-        } else {
-            findings.push(cx.overbroad(r, &wider));
-        }
-        for c in crossings {
-            findings.push(cx.boundary(r, &c));
+        for r in here_s {
+            if r.direction == Direction::Egress && !manage_egress {
+                continue;
+            }
+            if here_d.iter().any(|d| d.traffic.contains(&r.traffic) && peer_contains(&d.peer, &r.peer)) {
+                continue;
+            }
+            let crossings = cx.crossings(r);
+            let wider: Vec<&Rule> =
+                here_d.iter().copied().filter(|d| r.traffic.contains(&d.traffic) && peer_contains(&r.peer, &d.peer)).collect();
+            if wider.is_empty() {
+                findings.push(cx.undeclared(r, &crossings));
+            } else {
+                findings.push(cx.overbroad(r, &wider));
+            }
+            for c in crossings {
+                findings.push(cx.boundary(r, &c));
+            }
         }
     }
 
@@ -368,6 +378,14 @@ pub fn verify_derived(vm: &ValidMap, derivation: &Derivation, snapshot: &Snapsho
         snapshot_format: snapshot.format,
         warnings: snapshot.warnings.clone(),
     }
+}
+
+fn dkey(r: &Rule) -> (&str, Direction) {
+    (r.security_group_id.as_str(), r.direction)
+}
+
+fn skey(r: &DeployedRule) -> (&str, Direction) {
+    (r.security_group_id.as_str(), r.direction)
 }
 
 /// True when every address of `narrow` is in `wide`. A `/0` holds every
@@ -409,7 +427,7 @@ struct Context<'a> {
     vm: &'a ValidMap,
     /// Group id -> the services it stands for (a load balancer's group stands for the service behind it).
     owners: HashMap<&'a str, Vec<(&'a ServiceName, bool)>>,
-    relations: HashMap<String, &'a Relation>,
+    relations: std::cell::OnceCell<HashMap<String, &'a Relation>>,
     private: Vec<IpNet>,
 }
 
@@ -426,7 +444,8 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        let relations = vm.relations().iter().map(|r| (r.id(), r)).collect();
+        // Built on first use: a clean snapshot never needs it.
+        let relations = std::cell::OnceCell::new();
         let private = PRIVATE.iter().filter_map(|p| p.parse().ok()).collect();
         Context { vm, owners, relations, private }
     }
@@ -538,7 +557,8 @@ impl<'a> Context<'a> {
         let mut ids: Vec<&str> = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
-        let rels: Vec<&Relation> = ids.iter().filter_map(|id| self.relations.get(*id).copied()).collect();
+        let index = self.relations.get_or_init(|| self.vm.relations().iter().map(|r| (r.id(), r)).collect());
+        let rels: Vec<&Relation> = ids.iter().filter_map(|id| index.get(*id).copied()).collect();
         let reasons: Vec<&str> = rels.iter().map(|r| r.reason.as_str()).collect();
         let location = rels.first().map(|r| r.location.clone()).unwrap_or_default();
         let rel = (!ids.is_empty()).then(|| ids.join(", "));
@@ -546,7 +566,7 @@ impl<'a> Context<'a> {
         (rel, reason, location)
     }
 
-    fn from_rule_fields(&self, kind: FindingKind, severity: Severity, d: &DeployedRule) -> Finding {
+    fn base_finding(&self, kind: FindingKind, severity: Severity, d: &DeployedRule) -> Finding {
         let (p, from, to) = d.aws_fields();
         Finding {
             kind,
@@ -620,7 +640,7 @@ impl<'a> Context<'a> {
     fn undeclared(&self, r: &DeployedRule, crossings: &[Crossing<'_>]) -> Finding {
         let internet = self.opens_internet(&r.peer);
         let severity = if internet || !crossings.is_empty() { Severity::High } else { Severity::Medium };
-        let mut f = self.from_rule_fields(FindingKind::Undeclared, severity, r);
+        let mut f = self.base_finding(FindingKind::Undeclared, severity, r);
         let rule = self.describe_rule(&f, &r.peer);
         let mut why = Vec::new();
         if internet {
@@ -647,7 +667,7 @@ impl<'a> Context<'a> {
     }
 
     fn overbroad(&self, r: &DeployedRule, wider_than: &[&Rule]) -> Finding {
-        let mut f = self.from_rule_fields(FindingKind::Overbroad, Severity::High, r);
+        let mut f = self.base_finding(FindingKind::Overbroad, Severity::High, r);
         let ids: Vec<&str> = wider_than.iter().flat_map(|d| d.relations.iter().map(String::as_str)).collect();
         let (relation, reason, location) = self.relations_of(&ids);
         f.relation = relation;
@@ -684,7 +704,7 @@ impl<'a> Context<'a> {
     }
 
     fn boundary(&self, r: &DeployedRule, c: &Crossing<'_>) -> Finding {
-        let mut f = self.from_rule_fields(FindingKind::Boundary, Severity::Critical, r);
+        let mut f = self.base_finding(FindingKind::Boundary, Severity::Critical, r);
         f.relation = Some(c.boundary.describe());
         f.reason = Some(c.boundary.reason.to_string());
         f.location = c.boundary.location.clone();
@@ -700,7 +720,12 @@ impl<'a> Context<'a> {
     }
 
     fn stale(&self, today: Option<Date>, out: &mut Vec<Finding>) {
+        let suspect: std::collections::HashSet<&ServiceName> =
+            self.vm.services().filter(|s| s.retired || s.is_unbound()).map(|s| &s.name).collect();
         for r in self.vm.relations() {
+            if suspect.is_empty() && (today.is_none() || r.review_by.is_none()) {
+                continue;
+            }
             let mk = |message: String, fix: String, location: Location| Finding {
                 kind: FindingKind::Stale,
                 severity: Severity::Low,
@@ -728,6 +753,9 @@ impl<'a> Context<'a> {
                 }
             }
             for (field, name) in [("from", &r.from), ("to", &r.to)] {
+                if !suspect.contains(name) {
+                    continue;
+                }
                 let Some(s) = self.vm.service(name) else { continue };
                 if s.retired {
                     out.push(mk(
