@@ -189,7 +189,8 @@ impl PathDiff {
         let mut out = String::new();
         for (sign, paths) in [("+", &self.opened), ("-", &self.closed)] {
             for p in paths {
-                let _ = writeln!(out, "{sign} {} -> {} ({} hops)\n    {p}", p.from, p.to, p.hop_count());
+                let n = p.hop_count();
+                let _ = writeln!(out, "{sign} {} -> {} ({n} hop{})\n    {p}", p.from, p.to, if n == 1 { "" } else { "s" });
             }
         }
         let _ = writeln!(out, "{} opened, {} closed", self.opened.len(), self.closed.len());
