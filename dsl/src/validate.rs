@@ -350,7 +350,7 @@ impl ValidMap {
                     v.location.clone(),
                     format!("declared relations cross boundary `{}`: {}; path: {}", v.description, v.reason, chain.join(" then ")),
                 )
-                .with_help(format!("the path starts at {start}; hop by hop: {}", v.path)),
+                .with_help(format!("the path starts at {start}")),
             );
         }
     }
