@@ -449,14 +449,16 @@ struct Flow<'a> {
 }
 
 type FlowEdges<'a> = HashMap<(NodeId, NodeId), (PortSet, Vec<&'a str>)>;
+/// Rules of one direction per (source, target) node pair, with their relations.
+type RuleTable<'a> = HashMap<(NodeId, NodeId), (Vec<Traffic>, Vec<&'a str>)>;
 
 /// The edges rules allow. `X -> Y` exists when an ingress rule on `Y` admits
 /// `X` and, when `X`'s egress is enforced, an egress rule on `X` admits `Y` on
 /// the same ports; towards a node without ingress control (internet, CIDR,
 /// external) the egress rule alone decides.
 fn flows<'a>(rules: &[Flow<'a>], enforce_egress: impl Fn(NodeId) -> bool, has_ingress: impl Fn(NodeId) -> bool) -> FlowEdges<'a> {
-    let mut ingress: HashMap<(NodeId, NodeId), (Vec<Traffic>, Vec<&str>)> = HashMap::new();
-    let mut egress: HashMap<(NodeId, NodeId), (Vec<Traffic>, Vec<&str>)> = HashMap::new();
+    let mut ingress: RuleTable<'a> = HashMap::new();
+    let mut egress: RuleTable<'a> = HashMap::new();
     let mut broad: HashMap<NodeId, Vec<Traffic>> = HashMap::new();
     for f in rules {
         let (key, table) = match f.direction {

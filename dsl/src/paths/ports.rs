@@ -144,7 +144,7 @@ mod tests {
     use super::*;
 
     fn tcp(a: u16, b: u16) -> Traffic {
-        Traffic::Tcp(PortRange::new(a, b).unwrap())
+        Traffic::Tcp(PortRange::new(a, b).expect("range"))
     }
 
     #[test]
