@@ -46,6 +46,9 @@ exec "$TOOLS/tf-venv/bin/python" "$ROOT/scripts/terraform.py" "\$@"
 WRAP
 chmod +x "$TOOLS/bin/terraform"
 
+# jsonschema, for validating SARIF output against the 2.1.0 schema in tests.
+venv_install sarif-venv "$ROOT/tests/fixtures/verify/requirements-sarif.txt" --only-binary=:all:
+
 if [[ "$WITH_CHECKOV" == 1 ]]; then
   venv_install checkov-venv "$ROOT/scripts/requirements-checkov.txt"
   ln -sfn "$TOOLS/checkov-venv/bin/checkov" "$TOOLS/bin/checkov"

@@ -163,14 +163,16 @@ sys.exit(1 if bad else 0)
         std::fs::write(&p, text).expect("write sarif");
         args.push(p.display().to_string());
     }
-    let out = Command::new("python3").arg("-c").args(&args).output().unwrap_or_else(|e| {
-        panic!("cannot run python3 ({e}); install it and `pip install -r tests/fixtures/verify/requirements-sarif.txt`")
+    let python = fixtures().join("../../../.tools/sarif-venv/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/setup-tools.sh (installs tests/fixtures/verify/requirements-sarif.txt)", python.display());
+    let out = Command::new(&python).arg("-c").args(&args).output().unwrap_or_else(|e| {
+        panic!("cannot run {} ({e}); run scripts/setup-tools.sh", python.display())
     });
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !stderr.contains("No module named 'jsonschema'"),
-        "Python jsonschema is missing: pip install -r tests/fixtures/verify/requirements-sarif.txt"
+        "Python jsonschema is missing: run scripts/setup-tools.sh"
     );
     assert!(out.status.success(), "SARIF is not valid 2.1.0:\n{}{stderr}", String::from_utf8_lossy(&out.stdout));
 }
