@@ -5,7 +5,7 @@
 //! relations of a configuration and fails the plan with the offending path,
 //! hop by hop, and the boundary's reason. The path search is the library's.
 
-use appmap::{Map, Protocol, Reason, Relation, ValidMap};
+use appmap::{Map, Protocol, Reason, Relation};
 
 use crate::framework::{
     ApplyRequest, Attribute, AttrPath, Block, Diagnostics, NestedBlock, Outcome, Plan, PlanRequest, ProviderCtx,
@@ -79,14 +79,31 @@ fn check(ctx: &ProviderCtx, config: &Value) -> Diagnostics {
     map.boundaries = boundaries_for(&boundaries, &map);
     // Relations each went through their own plan; only the cross-relation
     // errors (boundaries) are this resource's to report.
-    if let Err(errors) = ValidMap::new(map) {
-        for d in errors.0.iter().filter(|d| d.is_error() && d.message.contains("boundary")) {
-            let mut out = to_diagnostic(d);
-            let at_boundary = out.path.as_ref().is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary"));
-            if at_boundary || out.path.is_none() {
-                out.path = Some(AttrPath::new("relations"));
+    match appmap::paths::check_map(map) {
+        Err(errors) => {
+            for d in errors.0.iter().filter(|d| d.is_error() && d.message.contains("boundary")) {
+                let mut out = to_diagnostic(d);
+                let at_boundary = out.path.as_ref().is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary"));
+                if at_boundary || out.path.is_none() {
+                    out.path = Some(AttrPath::new("relations"));
+                }
+                diags.push(out);
             }
-            diags.push(out);
+        }
+        Ok(violations) => {
+            for v in violations {
+                let mut detail = format!("Reason: {}\n\nPath, hop by hop:\n", v.reason);
+                for (n, h) in v.path.hops.iter().enumerate() {
+                    let via = if h.relations.is_empty() { "no declared relation".to_string() } else { h.relations.join(", ") };
+                    detail.push_str(&format!("  {}. {} -> {} on {} ({via})\n", n + 1, h.from, h.to, h.ports));
+                }
+                detail.push_str("\nRemove a relation on the path, route it through a permitted choke point, or change the boundary with a reason.");
+                diags.error_at(
+                    AttrPath::new("relations"),
+                    format!("{} reaches {} across boundary `{}`", v.path.from, v.path.to, v.description),
+                    detail,
+                );
+            }
         }
     }
     diags
