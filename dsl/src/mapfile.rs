@@ -662,7 +662,10 @@ pub fn to_yaml(map: &Map) -> String {
             body.push_str(&format!("    prefix_list_ids: {}\n", list(s.prefix_list_ids.iter().map(|g| q(g)))));
         }
         if !s.listens.is_empty() {
-            let items = s.listens.iter().map(|(n, p)| format!("{}: {}", n.name(), q(&p.to_string())));
+            let items = s.listens.iter().map(|(n, p)| {
+                let port = if p.from() == p.to() { p.to_string() } else { q(&p.to_string()) };
+                format!("{}: {port}", n.name())
+            });
             body.push_str(&format!("    listens: {{{}}}\n", items.collect::<Vec<_>>().join(", ")));
         }
         if let Some(lb) = &s.load_balancer {
