@@ -881,3 +881,30 @@ resource "appmap_relation" "internet_to_web" {{
     let after = &change(&plan, "appmap_relation.internet_to_web")["change"]["after"];
     assert_eq!(keys(&after["ingress_rules"]), set(&[v4]));
 }
+
+#[test]
+fn protocol_all_needs_acknowledgement_and_the_hint_speaks_hcl() {
+    let tf = tf_with(&relation("all", "Legacy monolith split, ports unknown"));
+    let all = failing_plan(&tf);
+    assert!(all.contains("allows all traffic without acknowledgement"), "{all}");
+    assert!(all.contains("`acknowledge_all_traffic = true`"), "hint in HCL: {all}");
+    assert_points_at(&all, &tf, ("appmap_relation", "web_to_api"), "protocol = \"all\"");
+
+    let acknowledged = relation("all", "Legacy monolith split, ports unknown")
+        .replace("  reason   = \"Legacy", "  acknowledge_all_traffic = true\n  reason   = \"Legacy");
+    rewrite(&tf, &acknowledged);
+    let plan = plan_json(&tf);
+    let after = &change(&plan, "appmap_relation.web_to_api")["change"]["after"];
+    let rule = &after["ingress_rules"]["ingress/api.sg0/all/web.sg0"];
+    assert_eq!(rule["ip_protocol"], "-1", "{after}");
+}
+
+#[test]
+fn placeholder_reason_is_a_warning_at_reason_and_the_plan_succeeds() {
+    let tf = tf_with(&relation("https", "TODO"));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    out.assert_code(0, "plan with a placeholder reason");
+    let all = collapse(&out.all());
+    assert!(all.contains("Warning: relation web->api:https has a placeholder reason `TODO`"), "{all}");
+    assert_points_at(&all, &tf, ("appmap_relation", "web_to_api"), "reason   = \"TODO\"");
+}

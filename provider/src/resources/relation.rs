@@ -101,6 +101,8 @@ fn derive(ctx: &ProviderCtx, config: &Value) -> Result<Derived, Unusable> {
     // resource they belong on the relation's `to`.
     let relocate = |d: &appmap::Diagnostic| {
         let mut out = to_diagnostic(d);
+        // The library's hints are written for map files; speak HCL here.
+        out.detail = out.detail.replace("`acknowledge_all_traffic: true`", "`acknowledge_all_traffic = true`");
         if out.path.as_ref().is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary")) {
             out.path = Some(AttrPath::new("to"));
         }
