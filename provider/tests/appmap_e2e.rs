@@ -597,6 +597,13 @@ import {{
     let all = failing_plan(&tf);
     assert!(all.contains("Invalid import id"), "{all}");
     assert!(all.contains("FROM->TO:PROTOCOL"), "{all}");
+
+    // Well-formed, but naming a protocol that does not exist.
+    rewrite(&tf, &format!("{FRONTEND_SEARCH}\nimport {{\n  to = appmap_relation.frontend_to_search\n  id = \"frontend->search-api:htps\"\n}}\n"));
+    let all = failing_plan(&tf);
+    assert!(all.contains("Invalid import id"), "{all}");
+    assert!(all.contains("PROTOCOL `htps`"), "{all}");
+    assert!(all.contains("did you mean `https`?"), "{all}");
 }
 
 // -------------------------------------------------------------- diagnostics

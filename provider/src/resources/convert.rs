@@ -442,6 +442,7 @@ pub fn internet_ref(ipv6: bool) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -452,8 +453,7 @@ mod tests {
         let to = ref_value(&Value::object([("name", Value::from("db")), ("security_group_ids", Value::List(vec![Value::from("sg-db")]))]));
         let a = service_from_ref(&from, &AttrPath::new("from")).unwrap().unwrap();
         let b = service_from_ref(&to, &AttrPath::new("to")).unwrap().unwrap();
-        let mut map = Map::default();
-        map.services = vec![a, b];
+        let mut map = Map { services: vec![a, b], ..Map::default() };
         map.relations.push(appmap::Relation::new(
             "web".parse().unwrap(),
             "db".parse().unwrap(),

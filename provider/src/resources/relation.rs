@@ -195,6 +195,22 @@ impl Resource for AppmapRelation {
                 format!("Import an appmap_relation by its id `FROM->TO:PROTOCOL`, e.g. `frontend->search-api:https`; got `{id}`."),
             ));
         };
+        // Refuse what could never match a configuration, saying which part is wrong.
+        let mut bad = Vec::new();
+        for (what, name) in [("FROM", from), ("TO", to)] {
+            if let Err(e) = name.parse::<appmap::ServiceName>() {
+                bad.push(format!("{what} `{name}`: {e}"));
+            }
+        }
+        if let Err(e) = protocol.parse::<Protocol>() {
+            bad.push(format!("PROTOCOL `{protocol}`: {e}"));
+        }
+        if !bad.is_empty() {
+            return Outcome::err(Diagnostic::error(
+                "Invalid import id",
+                format!("Import an appmap_relation by its id `FROM->TO:PROTOCOL`, e.g. `frontend->search-api:https`; in `{id}`, {}.", bad.join("; ")),
+            ));
+        }
         let end = |name: &str| {
             let mut o = BTreeMap::new();
             for a in ref_attributes() {
