@@ -88,9 +88,12 @@ fn shop_example_plans_cleanly() {
     show.assert_code(0, "show -json");
     let plan: Value = serde_json::from_str(&show.stdout).expect("plan JSON");
     let count = |ty: &str| plan["resource_changes"].as_array().map_or(0, |c| c.iter().filter(|r| r["type"] == ty).count());
-    assert_eq!(count("appmap_service"), 12);
-    assert_eq!(count("appmap_relation"), 16);
-    assert_eq!(count("appmap_boundary_check"), 1);
+    let src = read(&workspace_root().join("examples/shop/main.tf"));
+    for ty in ["appmap_service", "appmap_relation", "appmap_boundary_check"] {
+        let declared = src.matches(&format!("resource \"{ty}\" ")).count();
+        assert!(declared > 0, "the shop declares no {ty}");
+        assert_eq!(count(ty), declared, "{ty}: every declared resource is planned");
+    }
     let ingress = &plan["planned_values"]["outputs"]["ingress_rules"]["value"];
     assert!(ingress.get("ingress/card-vault-db.sg0/tcp/5432/payments.sg0").is_some(), "{ingress}");
 }
