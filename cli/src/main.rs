@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod output;
 mod verify;
-mod verify;
 mod paths;
 
 /// Network microsegmentation that follows a declared application map.
@@ -74,7 +73,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             eprintln!("{}: valid ({} services, {} relations, {} boundaries)", map.display(), n, vm.relations().len(), vm.boundaries().len());
             Ok(0)
         }
-        Command::Verify(args) => verify::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Derive { map, format, output } => {
             let Some(vm) = load(&map)? else { return Ok(1) };
