@@ -313,8 +313,9 @@ impl Tables {
         id
     }
 
-    /// The identity of a hop end, computed once per service or load balancer.
-    fn identity(&mut self, end: &HopEnd<'_>) -> &Identity {
+    /// Computes the identity of a hop end once per service or load balancer;
+    /// returns its key in `identities`.
+    fn identity(&mut self, end: &HopEnd<'_>) -> (usize, bool) {
         let key = match end {
             HopEnd::Service(s) => (std::ptr::from_ref::<Service>(s) as usize, false),
             HopEnd::LoadBalancer(s, _) => (std::ptr::from_ref::<Service>(s) as usize, true),
@@ -348,7 +349,7 @@ impl Tables {
             };
             self.identities.insert(key, id);
         }
-        &self.identities[&key]
+        key
     }
 }
 
@@ -423,14 +424,8 @@ impl ValidMap {
                         }
                     }
                 }
-                let (src_groups, src_peers, src_managed) = {
-                    let i = tables.identity(&hop.from);
-                    (i.groups.clone(), i.peers.clone(), i.managed)
-                };
-                let (dst_groups, dst_peers, dst_managed) = {
-                    let i = tables.identity(&hop.to);
-                    (i.groups.clone(), i.peers.clone(), i.managed)
-                };
+                let (src_key, dst_key) = (tables.identity(&hop.from), tables.identity(&hop.to));
+                let (src, dst) = (&tables.identities[&src_key], &tables.identities[&dst_key]);
                 let mut emit = |direction: Direction, groups: &[u32], peers: &[u32]| {
                     for &g in groups {
                         for &p in peers {
@@ -445,22 +440,36 @@ impl ValidMap {
                         }
                     }
                 };
-                if dst_managed {
-                    emit(Direction::Ingress, &dst_groups, &src_peers);
+                if dst.managed {
+                    emit(Direction::Ingress, &dst.groups, &src.peers);
                 }
-                if manage_egress && src_managed {
-                    emit(Direction::Egress, &src_groups, &dst_peers);
+                if manage_egress && src.managed {
+                    emit(Direction::Egress, &src.groups, &dst.peers);
                 }
             }
         }
+        // Key pieces are rendered once per slot and per kind of traffic, not once per rule.
+        let slot_keys: Vec<String> = tables.slots.iter().map(|(slot, _)| slot.to_string()).collect();
+        let mut traffic_keys: HashMap<Traffic, String> = HashMap::new();
+        let mut per_group: HashMap<(u32, Direction), usize> = HashMap::new();
         let mut pending: Vec<Pending> = found
             .into_iter()
             .map(|((direction, g, traffic, p), relations)| {
                 let (slot, gid) = &tables.slots[g as usize];
                 let (peer, peer_slot, token) = &tables.peers[p as usize];
+                let traffic_key = traffic_keys.entry(traffic).or_insert_with(|| traffic.key_token());
+                let slot_key = &slot_keys[g as usize];
+                let mut key = String::with_capacity(direction.as_str().len() + slot_key.len() + traffic_key.len() + token.len() + 3);
+                for (i, piece) in [direction.as_str(), slot_key, traffic_key, token].into_iter().enumerate() {
+                    if i > 0 {
+                        key.push('/');
+                    }
+                    key.push_str(piece);
+                }
+                *per_group.entry((g, direction)).or_insert(0) += 1;
                 Pending {
                     rule: Rule {
-                        key: format!("{direction}/{slot}/{}/{token}", traffic.key_token()),
+                        key,
                         direction,
                         security_group_id: gid.clone(),
                         group: slot.clone(),
@@ -506,12 +515,9 @@ impl ValidMap {
         }
 
         let mut rules: Vec<Rule> = Vec::with_capacity(pending.len());
-        let mut per_group: BTreeMap<(String, Direction), (usize, &GroupSlot)> = BTreeMap::new();
-        for p in &pending {
-            per_group.entry((p.rule.security_group_id.clone(), p.rule.direction)).or_insert((0, &p.rule.group)).0 += 1;
-        }
-        for ((gid, dir), (n, slot)) in &per_group {
-            if *n > RULES_PER_GROUP_QUOTA {
+        for (&(g, dir), &n) in &per_group {
+            if n > RULES_PER_GROUP_QUOTA {
+                let (slot, gid) = &tables.slots[g as usize];
                 let owner = slot.owner.parse::<ServiceName>().ok().and_then(|o| self.service(&o).cloned());
                 warnings.push(
                     Diagnostic::warning(
@@ -527,24 +533,31 @@ impl ValidMap {
         }
         let relations = self.relations();
         let ids: Vec<String> = relations.iter().map(Relation::id).collect();
+        let part = |r: &Relation| format!("{} to {} {}: {}", r.from, r.to, r.protocol, r.reason);
+        // Most rules come from one relation: describe each relation once.
+        let mut single: Vec<Option<String>> = vec![None; relations.len()];
         pending.sort_unstable_by(|a, b| a.rule.key.cmp(&b.rule.key));
         for mut p in pending {
             // Order and merge the implying relations by id (then reason), independent of declaration order.
             p.relations.sort_unstable_by(|&a, &b| (&ids[a], &relations[a].reason).cmp(&(&ids[b], &relations[b].reason)));
             p.relations.dedup();
             let mut rule = p.rule;
-            let mut description = String::new();
-            for (n, &r) in p.relations.iter().enumerate() {
-                let rel = &relations[r];
-                if n > 0 {
-                    description.push_str("; ");
+            rule.description = match p.relations.as_slice() {
+                [r] => single[*r].get_or_insert_with(|| sanitize_description(&part(&relations[*r]))).clone(),
+                many => {
+                    let mut description = String::new();
+                    for (n, &r) in many.iter().enumerate() {
+                        if n > 0 {
+                            description.push_str("; ");
+                        }
+                        description.push_str(&part(&relations[r]));
+                        if description.len() > 2 * DESCRIPTION_MAX {
+                            break;
+                        }
+                    }
+                    sanitize_description(&description)
                 }
-                description.push_str(&format!("{} to {} {}: {}", rel.from, rel.to, rel.protocol, rel.reason));
-                if description.len() > 2 * DESCRIPTION_MAX {
-                    break;
-                }
-            }
-            rule.description = sanitize_description(&description);
+            };
             rule.relations = p.relations.iter().map(|&r| ids[r].clone()).collect();
             rule.relations.dedup();
             rules.push(rule);
