@@ -147,10 +147,11 @@ fn checkov_policies_flag_exactly_the_bad_relations_in_the_plan() {
     // The plan JSON carries intent and mechanism side by side — and a rule
     // towards a group created in the same plan has its id field absent from
     // `after` (unknown), which the policies must live with.
-    let plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("read plan.json")).expect("plan JSON");
     let rc = plan["resource_changes"]
         .as_array()
-        .unwrap()
+        .expect("resource_changes")
         .iter()
         .find(|r| r["address"] == "appmap_relation.all_traffic_unknown_group")
         .expect("relation in plan");
