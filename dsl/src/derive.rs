@@ -4,7 +4,7 @@
 //! map: no IO, independent of declaration order, byte-identical for the same
 //! map. Everything else (provider, DSL, verify, paths) calls it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -205,6 +205,11 @@ pub fn plan_hops<'a>(vm: &'a ValidMap, rel: &Relation) -> Result<Vec<Hop<'a>>, S
     let (Some(from), Some(to)) = (vm.service(&rel.from), vm.service(&rel.to)) else {
         return Err(format!("relation {} names an unknown service", rel.id()));
     };
+    hops_between(from, to, rel)
+}
+
+/// [`plan_hops`] with both ends already looked up.
+fn hops_between<'a>(from: &'a Service, to: &'a Service, rel: &Relation) -> Result<Vec<Hop<'a>>, String> {
     let listens = rel.protocol.named().and_then(|n| to.listens.get(&n).copied());
     let base = rel.protocol.traffic(listens);
     let Some(lb) = &to.load_balancer else {
@@ -263,6 +268,41 @@ struct Identity {
     /// True when we write rules on its groups.
     managed: bool,
 }
+
+/// A multiply-rotate hasher for the small integer keys of the hot loop;
+/// SipHash's DoS resistance buys nothing for keys we made ourselves.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildFxHasher = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Interned slots and peers, so the hot loop hashes integers, not strings.
 #[derive(Default)]
@@ -384,12 +424,6 @@ pub fn sanitize_description(text: &str) -> String {
     out
 }
 
-struct Pending {
-    rule: Rule,
-    /// Indices of the relations that imply the rule.
-    relations: Vec<usize>,
-}
-
 impl ValidMap {
     /// Derives every rule the map implies.
     ///
@@ -410,12 +444,17 @@ impl ValidMap {
         type RuleId = (Direction, u32, Traffic, u32);
         let mut tables = Tables::default();
         // Each distinct rule once, with the relations that imply it.
-        let mut index: HashMap<RuleId, usize> = HashMap::new();
+        let mut index: HashMap<RuleId, usize, BuildFxHasher> = HashMap::default();
+        // Each relation looks up two services: hash once, not a tree walk of string compares.
+        let mut lookup: HashMap<&str, &Service> = self.services().map(|s| (s.name.as_str(), s)).collect();
+        lookup.insert(crate::model::INTERNET, self.internet());
         let mut found: Vec<(RuleId, Vec<usize>)> = Vec::new();
         let mut unbound: BTreeSet<&ServiceName> = BTreeSet::new();
         let manage_egress = self.defaults().manage_egress;
         for (rel_index, rel) in self.relations().iter().enumerate() {
-            let Ok(hops) = plan_hops(self, rel) else { continue };
+            let ends = (lookup.get(rel.from.as_str()), lookup.get(rel.to.as_str()));
+            let (Some(from), Some(to)) = ends else { continue };
+            let Ok(hops) = hops_between(from, to, rel) else { continue };
             for hop in &hops {
                 for end in [&hop.from, &hop.to] {
                     if let HopEnd::Service(s) = end {
@@ -452,11 +491,10 @@ impl ValidMap {
         let slot_keys: Vec<String> = tables.slots.iter().map(|(slot, _)| slot.to_string()).collect();
         let mut traffic_keys: HashMap<Traffic, String> = HashMap::new();
         let mut per_group: HashMap<(u32, Direction), usize> = HashMap::new();
-        let mut pending: Vec<Pending> = found
-            .into_iter()
-            .map(|((direction, g, traffic, p), relations)| {
-                let (slot, gid) = &tables.slots[g as usize];
-                let (peer, peer_slot, token) = &tables.peers[p as usize];
+        let mut keys: Vec<String> = found
+            .iter()
+            .map(|&((direction, g, traffic, p), _)| {
+                let token = &tables.peers[p as usize].2;
                 let traffic_key = traffic_keys.entry(traffic).or_insert_with(|| traffic.key_token());
                 let slot_key = &slot_keys[g as usize];
                 let mut key = String::with_capacity(direction.as_str().len() + slot_key.len() + traffic_key.len() + token.len() + 3);
@@ -467,20 +505,7 @@ impl ValidMap {
                     key.push_str(piece);
                 }
                 *per_group.entry((g, direction)).or_insert(0) += 1;
-                Pending {
-                    rule: Rule {
-                        key,
-                        direction,
-                        security_group_id: gid.clone(),
-                        group: slot.clone(),
-                        traffic,
-                        peer: peer.clone(),
-                        peer_group: peer_slot.clone(),
-                        description: String::new(),
-                        relations: Vec::new(),
-                    },
-                    relations,
-                }
+                key
             })
             .collect();
 
@@ -514,7 +539,7 @@ impl ValidMap {
             }
         }
 
-        let mut rules: Vec<Rule> = Vec::with_capacity(pending.len());
+        let mut rules: Vec<Rule> = Vec::with_capacity(found.len());
         for (&(g, dir), &n) in &per_group {
             if n > RULES_PER_GROUP_QUOTA {
                 let (slot, gid) = &tables.slots[g as usize];
@@ -536,13 +561,17 @@ impl ValidMap {
         let part = |r: &Relation| format!("{} to {} {}: {}", r.from, r.to, r.protocol, r.reason);
         // Most rules come from one relation: describe each relation once.
         let mut single: Vec<Option<String>> = vec![None; relations.len()];
-        pending.sort_unstable_by(|a, b| a.rule.key.cmp(&b.rule.key));
-        for mut p in pending {
+        // Sort a permutation, then build each rule once, in its final place.
+        let mut order: Vec<u32> = (0..found.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+        for i in order {
+            let ((direction, g, traffic, p), implied_by) = &mut found[i as usize];
+            let (slot, gid) = &tables.slots[*g as usize];
+            let (peer, peer_slot, _) = &tables.peers[*p as usize];
             // Order and merge the implying relations by id (then reason), independent of declaration order.
-            p.relations.sort_unstable_by(|&a, &b| (&ids[a], &relations[a].reason).cmp(&(&ids[b], &relations[b].reason)));
-            p.relations.dedup();
-            let mut rule = p.rule;
-            rule.description = match p.relations.as_slice() {
+            implied_by.sort_unstable_by(|&a, &b| (&ids[a], &relations[a].reason).cmp(&(&ids[b], &relations[b].reason)));
+            implied_by.dedup();
+            let description = match implied_by.as_slice() {
                 [r] => single[*r].get_or_insert_with(|| sanitize_description(&part(&relations[*r]))).clone(),
                 many => {
                     let mut description = String::new();
@@ -558,7 +587,18 @@ impl ValidMap {
                     sanitize_description(&description)
                 }
             };
-            rule.relations = p.relations.iter().map(|&r| ids[r].clone()).collect();
+            let mut rule = Rule {
+                key: std::mem::take(&mut keys[i as usize]),
+                direction: *direction,
+                security_group_id: gid.clone(),
+                group: slot.clone(),
+                traffic: *traffic,
+                peer: peer.clone(),
+                peer_group: peer_slot.clone(),
+                description,
+                relations: Vec::new(),
+            };
+            rule.relations = implied_by.iter().map(|&r| ids[r].clone()).collect();
             rule.relations.dedup();
             rules.push(rule);
         }
