@@ -847,9 +847,31 @@ impl Report {
 
     /// `{"findings": [...], "summary": {...}}`, pretty-printed, newline-terminated.
     pub fn to_json(&self) -> String {
-        let findings: Vec<Value> = self.findings.iter().map(Finding::to_json).collect();
-        let mut s = serde_json::to_string_pretty(&json!({"findings": findings, "summary": self.summary()}))
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        use serde::ser::{SerializeMap, SerializeSeq, Serializer as _};
+        /// The findings, each turned into a JSON value only while it is written:
+        /// a snapshot with a million findings never becomes one giant tree.
+        struct Findings<'a>(&'a [Finding]);
+        impl serde::Serialize for Findings<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for f in self.0 {
+                    seq.serialize_element(&f.to_json())?;
+                }
+                SerializeSeq::end(seq)
+            }
+        }
+        let mut out = Vec::with_capacity(self.findings.len() * 512 + 256);
+        let mut ser = serde_json::Serializer::pretty(&mut out);
+        let written = (|| {
+            let mut map = (&mut ser).serialize_map(Some(2))?;
+            map.serialize_entry("findings", &Findings(&self.findings))?;
+            map.serialize_entry("summary", &self.summary())?;
+            SerializeMap::end(map)
+        })();
+        let mut s = match written {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(e) => format!("{{\"error\": \"{e}\"}}"),
+        };
         s.push('\n');
         s
     }
