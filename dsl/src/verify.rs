@@ -847,33 +847,7 @@ impl Report {
 
     /// `{"findings": [...], "summary": {...}}`, pretty-printed, newline-terminated.
     pub fn to_json(&self) -> String {
-        use serde::ser::{SerializeMap, SerializeSeq, Serializer as _};
-        /// The findings, each turned into a JSON value only while it is written:
-        /// a snapshot with a million findings never becomes one giant tree.
-        struct Findings<'a>(&'a [Finding]);
-        impl serde::Serialize for Findings<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut seq = s.serialize_seq(Some(self.0.len()))?;
-                for f in self.0 {
-                    seq.serialize_element(&f.to_json())?;
-                }
-                SerializeSeq::end(seq)
-            }
-        }
-        let mut out = Vec::with_capacity(self.findings.len() * 512 + 256);
-        let mut ser = serde_json::Serializer::pretty(&mut out);
-        let written = (|| {
-            let mut map = (&mut ser).serialize_map(Some(2))?;
-            map.serialize_entry("findings", &Findings(&self.findings))?;
-            map.serialize_entry("summary", &self.summary())?;
-            SerializeMap::end(map)
-        })();
-        let mut s = match written {
-            Ok(()) => String::from_utf8(out).unwrap_or_default(),
-            Err(e) => format!("{{\"error\": \"{e}\"}}"),
-        };
-        s.push('\n');
-        s
+        pretty(&JsonReport(self), self.findings.len() * 640 + 512)
     }
 
     /// Findings for people, most severe first, with a summary line.
@@ -950,65 +924,121 @@ impl Report {
                 })
             })
             .collect();
+        let driver = json!({"name": "appmap", "informationUri": "https://github.com/appmap/appmap", "rules": rules});
+        pretty(&SarifLog(SarifRun { report: self, driver }), self.findings.len() * 1500 + 4096)
+    }
+
+    /// One finding as a SARIF result.
+    fn sarif_result(&self, f: &Finding) -> Value {
         let index = |k: FindingKind| FindingKind::ALL.iter().position(|x| *x == k).unwrap_or(0);
-        let results: Vec<Value> = self
-            .findings
-            .iter()
-            .map(|f| {
-                let mut loc = serde_json::Map::new();
-                match &f.location {
-                    Location::File { file, line, column } => {
-                        loc.insert(
-                            "physicalLocation".into(),
-                            json!({"artifactLocation": {"uri": uri(file)}, "region": {"startLine": line, "startColumn": column}}),
-                        );
-                    }
-                    _ => {
-                        loc.insert("physicalLocation".into(), json!({"artifactLocation": {"uri": uri(&self.snapshot_file)}}));
-                    }
-                }
-                let mut logical = Vec::new();
-                if let Location::Attribute(_) = &f.location {
-                    logical.push(json!({"fullyQualifiedName": f.location.to_string(), "kind": "resource"}));
-                }
-                if let Some(o) = &f.origin {
-                    logical.push(json!({"fullyQualifiedName": o, "kind": "resource"}));
-                }
-                if !logical.is_empty() {
-                    loc.insert("logicalLocations".into(), Value::Array(logical));
-                }
-                let mut text = f.message.clone();
-                if let Some(r) = &f.reason {
-                    text.push_str(&format!(". Reason: {r}"));
-                }
-                text.push_str(&format!(". Fix: {}", f.fix));
-                json!({
-                    "ruleId": f.kind.as_str(),
-                    "ruleIndex": index(f.kind),
-                    "level": f.severity.sarif_level(),
-                    "message": {"text": text},
-                    "locations": [Value::Object(loc)],
-                    "partialFingerprints": {"appmapFinding/v1": f.fingerprint()},
-                    "properties": f.to_json(),
-                })
-            })
-            .collect();
-        let log = json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [{
-                "tool": {"driver": {
-                    "name": "appmap",
-                    "informationUri": "https://github.com/appmap/appmap",
-                    "rules": rules,
-                }},
-                "results": results,
-                "properties": {"summary": self.summary()},
-            }],
-        });
-        let mut s = serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
+        let mut loc = serde_json::Map::new();
+        match &f.location {
+            Location::File { file, line, column } => {
+                loc.insert(
+                    "physicalLocation".into(),
+                    json!({"artifactLocation": {"uri": uri(file)}, "region": {"startLine": line, "startColumn": column}}),
+                );
+            }
+            _ => {
+                loc.insert("physicalLocation".into(), json!({"artifactLocation": {"uri": uri(&self.snapshot_file)}}));
+            }
+        }
+        let mut logical = Vec::new();
+        if let Location::Attribute(_) = &f.location {
+            logical.push(json!({"fullyQualifiedName": f.location.to_string(), "kind": "resource"}));
+        }
+        if let Some(o) = &f.origin {
+            logical.push(json!({"fullyQualifiedName": o, "kind": "resource"}));
+        }
+        if !logical.is_empty() {
+            loc.insert("logicalLocations".into(), Value::Array(logical));
+        }
+        let mut text = f.message.clone();
+        if let Some(r) = &f.reason {
+            text.push_str(&format!(". Reason: {r}"));
+        }
+        text.push_str(&format!(". Fix: {}", f.fix));
+        json!({
+            "ruleId": f.kind.as_str(),
+            "ruleIndex": index(f.kind),
+            "level": f.severity.sarif_level(),
+            "message": {"text": text},
+            "locations": [Value::Object(loc)],
+            "partialFingerprints": {"appmapFinding/v1": f.fingerprint()},
+            "properties": f.to_json(),
+        })
+    }
+}
+
+/// A sequence whose elements become JSON values only while they are written,
+/// so a report with a million findings never becomes one giant tree.
+struct LazySeq<'a, T, F>(&'a [T], F);
+
+impl<T, F: Fn(&T) -> Value> serde::Serialize for LazySeq<'_, T, F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(&(self.1)(item))?;
+        }
+        seq.end()
+    }
+}
+
+/// Pretty-prints `value` as JSON with a trailing newline.
+fn pretty(value: &impl serde::Serialize, size_hint: usize) -> String {
+    let mut out = Vec::with_capacity(size_hint);
+    match serde_json::to_writer_pretty(&mut out, value) {
+        Ok(()) => {
+            let mut s = String::from_utf8(out).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
+}
+
+/// The one run of a SARIF log, its results written lazily.
+struct SarifRun<'a> {
+    report: &'a Report,
+    driver: Value,
+}
+
+impl serde::Serialize for SarifRun<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("tool", &json!({"driver": self.driver}))?;
+        map.serialize_entry("results", &LazySeq(&self.report.findings, |f: &Finding| self.report.sarif_result(f)))?;
+        map.serialize_entry("properties", &json!({"summary": self.report.summary()}))?;
+        map.end()
+    }
+}
+
+/// A SARIF 2.1.0 log with one run.
+struct SarifLog<'a>(SarifRun<'a>);
+
+impl serde::Serialize for SarifLog<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        map.serialize_entry("version", "2.1.0")?;
+        map.serialize_entry("runs", &[&self.0])?;
+        map.end()
+    }
+}
+
+/// Findings and summary, the findings written lazily.
+struct JsonReport<'a>(&'a Report);
+
+impl serde::Serialize for JsonReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("findings", &LazySeq(&self.0.findings, Finding::to_json))?;
+        map.serialize_entry("summary", &self.0.summary())?;
+        map.end()
     }
 }
 
