@@ -226,22 +226,7 @@ impl Reader {
     }
 
     fn cidr(&mut self, n: &Node) -> Option<IpNet> {
-        let s = self.string(n, "a CIDR")?;
-        match s.trim().parse::<IpNet>() {
-            Ok(net) if net.trunc() != net => {
-                self.error(n, format!("CIDR `{s}` has host bits set; did you mean `{}`?", net.trunc()));
-                None
-            }
-            Ok(net) => Some(net),
-            Err(_) => {
-                match s.trim().parse::<std::net::IpAddr>() {
-                    Ok(std::net::IpAddr::V4(a)) => self.error(n, format!("`{s}` is an address, not a CIDR; did you mean `{a}/32`?")),
-                    Ok(std::net::IpAddr::V6(a)) => self.error(n, format!("`{s}` is an address, not a CIDR; did you mean `{a}/128`?")),
-                    Err(_) => self.error_help(n, format!("`{s}` is not a valid CIDR"), "write an IPv4 or IPv6 network such as `203.0.113.0/24` or `2001:db8::/32`"),
-                }
-                None
-            }
-        }
+        self.parsed(n, "a CIDR", crate::model::parse_cidr)
     }
 
     fn read_root(&mut self, root: &Node, map: &mut Map) {

@@ -151,6 +151,33 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Parses a CIDR the way a person means it: a bare address or a network
+/// with host bits set is an error that suggests the likely fix.
+///
+/// # Examples
+/// ```
+/// use appmap::model::parse_cidr;
+/// assert_eq!(parse_cidr("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+/// assert!(parse_cidr("10.0.0.1").unwrap_err().contains("did you mean `10.0.0.1/32`?"));
+/// assert!(parse_cidr("10.0.0.1/24").unwrap_err().contains("did you mean `10.0.0.0/24`?"));
+/// assert!(parse_cidr("2001:db8::1").unwrap_err().contains("/128"));
+/// assert!(parse_cidr("ten").is_err());
+/// ```
+pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    let s = text.trim();
+    match s.parse::<IpNet>() {
+        Ok(net) if net.trunc() != net => Err(format!("CIDR `{s}` has host bits set; did you mean `{}`?", net.trunc())),
+        Ok(net) => Ok(net),
+        Err(_) => match s.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(a)) => Err(format!("`{s}` is an address, not a CIDR; did you mean `{a}/32`?")),
+            Ok(std::net::IpAddr::V6(a)) => Err(format!("`{s}` is an address, not a CIDR; did you mean `{a}/128`?")),
+            Err(_) => Err(format!(
+                "`{s}` is not a valid CIDR; write an IPv4 or IPv6 network such as `203.0.113.0/24` or `2001:db8::/32`"
+            )),
+        },
+    }
+}
+
 /// A calendar date (`YYYY-MM-DD`), used for `review_by`.
 ///
 /// # Examples

@@ -1,7 +1,6 @@
 //! [`Peer`]: the other end of a connection or a boundary.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::panic::Location as CallSite;
 
 use ipnet::IpNet;
@@ -72,16 +71,9 @@ impl Peer {
                 let (ctor, other) = if matches!(net, IpNet::V6(_)) { ("ipv6", 6) } else { ("ipv4", 4) };
                 invalid(format!("`{s}` is an IPv{other} network; use `Peer::{ctor}` or `Peer::cidr`"))
             }
-            Ok(net) if net.trunc() != net => {
-                invalid(format!("CIDR `{s}` has host bits set; did you mean `{}`?", net.trunc()))
-            }
-            Ok(net) => Peer { kind: PeerKind::Cidr(net) },
-            Err(_) => match s.parse::<IpAddr>() {
-                Ok(IpAddr::V4(a)) => invalid(format!("`{s}` is an address, not a CIDR; did you mean `{a}/32`?")),
-                Ok(IpAddr::V6(a)) => invalid(format!("`{s}` is an address, not a CIDR; did you mean `{a}/128`?")),
-                Err(_) => invalid(format!(
-                    "`{s}` is not a valid CIDR; write a network such as `203.0.113.0/24` or `2001:db8::/32`"
-                )),
+            _ => match crate::model::parse_cidr(s) {
+                Ok(net) => Peer { kind: PeerKind::Cidr(net) },
+                Err(message) => invalid(message),
             },
         }
     }

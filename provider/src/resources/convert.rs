@@ -141,7 +141,7 @@ pub fn service_from_ref(v: &Value, path: &AttrPath) -> Result<Option<Service>, U
     s.retired = v.get("retired").and_then(Value::as_bool).unwrap_or(false);
     s.security_group_ids = strings(v.get("security_group_ids"), &format!("{name}:sg")).map_err(unknown)?;
     for (i, c) in strings(v.get("cidrs"), "cidr").map_err(unknown)?.into_iter().enumerate() {
-        match parse_cidr(&c) {
+        match appmap::model::parse_cidr(&c) {
             Ok(net) => s.cidrs.push(net),
             Err(e) => diags.error_at(path.attr("cidrs").index(i as i64), "Invalid CIDR", e),
         }
@@ -215,20 +215,6 @@ fn unknown_named(k: &str) -> String {
     match appmap::diag::did_you_mean(k, names.iter().copied()) {
         Some(m) => format!("`{k}` is not a named protocol; did you mean `{m}`?"),
         None => format!("`{k}` is not a named protocol; use one of {}.", names.join(", ")),
-    }
-}
-
-/// Parses a CIDR, with the hint a person needs when it is a bare address or
-/// has host bits set.
-pub fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
-    match s.trim().parse::<ipnet::IpNet>() {
-        Ok(net) if net.trunc() != net => Err(format!("CIDR `{s}` has host bits set; did you mean `{}`?", net.trunc())),
-        Ok(net) => Ok(net),
-        Err(_) => match s.trim().parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(a)) => Err(format!("`{s}` is an address, not a CIDR; did you mean `{a}/32`?")),
-            Ok(std::net::IpAddr::V6(a)) => Err(format!("`{s}` is an address, not a CIDR; did you mean `{a}/128`?")),
-            Err(_) => Err(format!("`{s}` is not a valid CIDR; write e.g. `203.0.113.0/24` or `2001:db8::/32`.")),
-        },
     }
 }
 
