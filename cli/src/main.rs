@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod graph;
 mod output;
 mod verify;
 mod paths;
@@ -39,6 +40,8 @@ enum Command {
     },
     /// Compound paths: who reaches whom, through which choke points, and which `never_reaches` boundaries are crossed.
     Paths(paths::PathsArgs),
+    /// The whole graph of allowed flows of a map or a snapshot (text, JSON, Graphviz dot).
+    Graph(graph::GraphArgs),
     /// Verify a deployed snapshot against the rules the map derives; exit 0 when
     /// nothing is at or above --fail-on, 1 when something is, 2 on bad input.
     Verify(verify::VerifyArgs),
@@ -87,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Paths(args) => paths::run(args),
+        Command::Graph(args) => graph::run(args),
     }
 }
 

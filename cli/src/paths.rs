@@ -97,7 +97,7 @@ pub fn run(args: PathsArgs) -> anyhow::Result<u8> {
 }
 
 /// A map for paths: every check but the boundary paths, which are the answer here.
-fn load_map(path: &Path) -> anyhow::Result<ValidMap> {
+pub(crate) fn load_map(path: &Path) -> anyhow::Result<ValidMap> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read map file {}", path.display()))?;
     let (map, diags) = appmap::parse_str(&path.display().to_string(), &text);
     let invalid = |d: appmap::Diagnostics| anyhow::anyhow!("{}\n{}: invalid map", d.render(Some(&text)), path.display());
@@ -113,7 +113,7 @@ fn is_map_file(path: &Path) -> bool {
 
 /// The graph of a map file or a snapshot; a Terraform snapshot that declares
 /// `appmap_*` resources brings its own map when `--map` is not given.
-fn load_graph(path: &Path, map: Option<&ValidMap>) -> anyhow::Result<(Graph, Option<ValidMap>)> {
+pub(crate) fn load_graph(path: &Path, map: Option<&ValidMap>) -> anyhow::Result<(Graph, Option<ValidMap>)> {
     if is_map_file(path) {
         let vm = load_map(path)?;
         return Ok((Graph::from_map(&vm), Some(vm)));

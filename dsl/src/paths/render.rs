@@ -197,3 +197,97 @@ impl PathDiff {
         out
     }
 }
+
+impl super::graph::Graph {
+    /// Every edge as `(from node, to node, edge)`, in node order.
+    fn all_edges(&self) -> Vec<(&Node, &Node, &super::graph::EdgeInfo)> {
+        let mut out = Vec::with_capacity(self.edge_count());
+        for (i, from) in self.nodes().iter().enumerate() {
+            for (to, info) in self.edges_from(i as super::NodeId) {
+                out.push((from, self.node(to), info));
+            }
+        }
+        out.sort_by(|a, b| (&a.0.key, &a.1.key).cmp(&(&b.0.key, &b.1.key)));
+        out
+    }
+
+    /// The whole graph: `{"nodes": {key: {...}}, "edges": [{"from", "to", "ports", "declared", "relations"}]}`.
+    ///
+    /// # Examples
+    /// ```
+    /// let map = appmap::load_str("m.yaml", r#"
+    /// services:
+    ///   web: { security_group_ids: [sg-web] }
+    ///   db:  { security_group_ids: [sg-db] }
+    /// relations:
+    ///   - { from: web, to: db, protocol: postgres, reason: "Orders" }
+    /// "#).unwrap();
+    /// let json = appmap::paths::Graph::from_map(&map).to_json();
+    /// assert!(json.contains(r#""from": "web""#) && json.contains(r#""tcp:5432""#), "{json}");
+    /// ```
+    pub fn to_json(&self) -> String {
+        let nodes: serde_json::Map<String, Value> = {
+            let mut v: Vec<&Node> = self.nodes().iter().collect();
+            v.sort_by(|a, b| a.key.cmp(&b.key));
+            v.into_iter().map(|n| (n.key.clone(), node_json(n))).collect()
+        };
+        let edges: Vec<Value> = self
+            .all_edges()
+            .into_iter()
+            .map(|(f, t, e)| {
+                json!({"from": f.key, "to": t.key, "ports": e.ports.to_strings(), "declared": e.declared, "relations": e.relations})
+            })
+            .collect();
+        pretty(&json!({"nodes": nodes, "edges": edges}))
+    }
+
+    /// One line per edge, for people.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let edges = self.all_edges();
+        for (f, t, e) in &edges {
+            let mark = if e.declared { "" } else { "  (undeclared)" };
+            let _ = writeln!(out, "{} -[{}]-> {}{mark}", f.label(), e.ports, t.label());
+        }
+        let _ = writeln!(out, "{} nodes, {} edges", self.node_count(), edges.len());
+        out
+    }
+
+    /// A Graphviz digraph of every allowed flow: zones as clusters, undeclared
+    /// edges (deployed but explained by no relation) in red.
+    pub fn to_dot(&self) -> String {
+        let mut zones: BTreeMap<Option<&str>, Vec<&Node>> = BTreeMap::new();
+        for n in self.nodes() {
+            zones.entry(n.zone.as_deref()).or_default().push(n);
+        }
+        let mut out = String::from("digraph appmap {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+        let node_line = |n: &Node| {
+            let shape = match n.kind {
+                NodeKind::Internet | NodeKind::Cidr | NodeKind::PrefixList => ", shape=ellipse",
+                NodeKind::LoadBalancer => ", shape=box3d",
+                _ => "",
+            };
+            format!("{} [label={}{shape}];", quote(&n.key), quote(&n.label()))
+        };
+        for (zone, mut nodes) in zones {
+            nodes.sort_by(|a, b| a.key.cmp(&b.key));
+            if let Some(z) = zone {
+                let _ = writeln!(out, "  subgraph {} {{\n    label={};\n    style=dashed;", quote(&format!("cluster_{z}")), quote(&format!("zone: {z}")));
+                for n in nodes {
+                    let _ = writeln!(out, "    {}", node_line(n));
+                }
+                out.push_str("  }\n");
+            } else {
+                for n in nodes {
+                    let _ = writeln!(out, "  {}", node_line(n));
+                }
+            }
+        }
+        for (f, t, e) in self.all_edges() {
+            let red = if e.declared { "" } else { ", color=red, fontcolor=red" };
+            let _ = writeln!(out, "  {} -> {} [label={}{red}];", quote(&f.key), quote(&t.key), quote(&e.ports.to_string()));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
