@@ -188,7 +188,8 @@ impl ValidMap {
                     );
                 }
             }
-            if !s.security_group_ids.is_empty() && !(s.cidrs.is_empty() && s.prefix_list_ids.is_empty()) {
+            let has_cidrs = !(s.cidrs.is_empty() && s.prefix_list_ids.is_empty());
+            if !s.security_group_ids.is_empty() && has_cidrs {
                 diags.push(Diagnostic::warning(
                     s.loc("cidrs"),
                     format!(
