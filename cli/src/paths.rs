@@ -33,8 +33,10 @@ pub struct PathsArgs {
     /// Output format; text when stdout is a terminal, JSON otherwise.
     #[arg(long, value_enum)]
     format: Option<PathsFormat>,
-    /// Pairs opened and closed between two snapshots or maps (a `.yaml`/`.yml` file is a map).
-    #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
+    /// Pairs opened and closed between two snapshots or maps (a `.yaml`/`.yml`
+    /// file is a map), or, given one `terraform show -json PLANFILE`, between
+    /// its prior state and its planned values.
+    #[arg(long, num_args = 1..=2, value_names = ["BEFORE", "AFTER"])]
     diff: Option<Vec<PathBuf>>,
     /// Write to this file (atomically) instead of stdout.
     #[arg(long, short)]
@@ -63,9 +65,11 @@ pub fn run(args: PathsArgs) -> anyhow::Result<u8> {
     let (from, to) = (parse(&args.from)?, parse(&args.to)?);
 
     if let Some(files) = &args.diff {
-        let [before, after] = files.as_slice() else { bail!("--diff takes two files: BEFORE AFTER") };
-        let (gb, mb) = load_graph(before, map.as_ref())?;
-        let (ga, ma) = load_graph(after, map.as_ref())?;
+        let ((gb, mb), (ga, ma)) = match files.as_slice() {
+            [before, after] => (load_graph(before, map.as_ref())?, load_graph(after, map.as_ref())?),
+            [plan] => plan_before_after(plan, map.as_ref())?,
+            _ => bail!("--diff takes BEFORE AFTER (two snapshots or maps), or one saved plan's JSON"),
+        };
         let d = paths::diff(&gb, &ga, &from, &to)?;
         let violations = ma.or(mb).map(|vm| paths::never_reaches(&ga, &vm)).unwrap_or_default();
         let text = match format {
@@ -94,6 +98,27 @@ pub fn run(args: PathsArgs) -> anyhow::Result<u8> {
     };
     crate::output::emit(args.output.as_deref(), &text)?;
     Ok(u8::from(!report.violations.is_empty()))
+}
+
+/// The graphs before and after a saved plan: its prior state and its planned
+/// values. Without `--map`, the map the plan declares labels both.
+#[allow(clippy::type_complexity)]
+fn plan_before_after(plan: &Path, map: Option<&ValidMap>) -> anyhow::Result<((Graph, Option<ValidMap>), (Graph, Option<ValidMap>))> {
+    let text = std::fs::read_to_string(plan).with_context(|| format!("cannot read plan {}", plan.display()))?;
+    let name = plan.display().to_string();
+    let before = appmap::snapshot::parse_plan_prior(&name, &text)?;
+    let after = appmap::parse_snapshot(&name, &text)?;
+    let vm = match (map, &after.map) {
+        (Some(vm), _) => Some(vm.clone()),
+        (None, Some(m)) => Some(
+            ValidMap::new_without_paths(m.clone())
+                .map_err(|d| anyhow::anyhow!("{d}\n{name}: the map its appmap resources declare is invalid"))?,
+        ),
+        (None, None) => None,
+    };
+    let gb = Graph::from_snapshot(&before, vm.as_ref());
+    let ga = Graph::from_snapshot(&after, vm.as_ref());
+    Ok(((gb, vm.clone()), (ga, vm)))
 }
 
 /// A map for paths: every check but the boundary paths, which are the answer here.

@@ -110,3 +110,20 @@ fn graph_of_the_shop_in_every_format() {
 
     assert_eq!(code(&appmap(&["graph", "examples/shop/appmap.yaml", "--map", "examples/shop/appmap.yaml"])), 2);
 }
+
+#[test]
+fn paths_diff_of_one_saved_plan_compares_its_prior_state_with_its_planned_values() {
+    // The fixture plan starts from nothing, so every path it plans is opened.
+    let out = appmap(&["paths", "--diff", "tests/fixtures/verify/shop-plan.json", "--from", "internet", "--to", "zone:pci", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let opened = v["opened"].as_array().expect("opened");
+    assert_eq!(opened.len(), 1, "{v}");
+    assert_eq!(opened[0]["from"], "internet");
+    assert_eq!(opened[0]["to"], "sg-0a10000000000e002");
+    assert_eq!(v["closed"], serde_json::json!([]));
+    // A describe-security-groups document has no before and after.
+    let bad = appmap(&["paths", "--diff", "tests/fixtures/verify/shop-describe.json", "--from", "internet", "--to", "zone:pci"]);
+    assert_eq!(code(&bad), 2);
+    assert!(stderr(&bad).contains("a saved plan is needed"), "{}", stderr(&bad));
+}

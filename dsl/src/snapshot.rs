@@ -227,6 +227,36 @@ pub fn parse_snapshot(file_name: &str, text: &str) -> Result<Snapshot> {
     Ok(out.finish())
 }
 
+/// The state a saved plan starts from: its `prior_state`, read like a state
+/// snapshot, so a plan can be compared with itself (before and after). A plan
+/// with no prior state (a first apply) starts from nothing.
+///
+/// # Examples
+/// ```
+/// use appmap::snapshot::{parse_plan_prior, SnapshotFormat};
+/// let plan = r#"{"format_version": "1.2", "terraform_version": "1.15.5",
+///   "planned_values": {"root_module": {"resources": []}}}"#;
+/// let before = parse_plan_prior("plan.json", plan).unwrap();
+/// assert_eq!(before.format, SnapshotFormat::TerraformState);
+/// assert!(before.rules.is_empty());
+/// assert!(parse_plan_prior("s.json", r#"{"SecurityGroups": []}"#).unwrap_err().to_string().contains("a saved plan is needed"));
+/// ```
+pub fn parse_plan_prior(file_name: &str, text: &str) -> Result<Snapshot> {
+    let doc: Doc = serde_json::from_str(text).map_err(|e| syntax(file_name, text, &e))?;
+    if doc.planned_values.is_none() {
+        return Err(SnapshotError::UnknownFormat {
+            file: file_name.to_string(),
+            message: "a saved plan is needed here: `terraform show -json PLANFILE` output, with `planned_values`".to_string(),
+        });
+    }
+    let mut out = Builder { file: file_name.to_string(), snap: Snapshot { file: file_name.to_string(), ..Snapshot::default() } };
+    out.snap.format = SnapshotFormat::TerraformState;
+    if let Some(values) = doc.prior_state.and_then(|p| p.values) {
+        out.terraform(values, doc.configuration)?;
+    }
+    Ok(out.finish())
+}
+
 fn syntax(file: &str, text: &str, e: &serde_json::Error) -> SnapshotError {
     use serde_json::error::Category;
     let mut message = e.to_string();
@@ -258,9 +288,16 @@ struct Doc {
     terraform_version: Option<String>,
     values: Option<TfValues>,
     planned_values: Option<TfValues>,
+    prior_state: Option<TfPriorState>,
     configuration: Option<TfConfiguration>,
     #[serde(rename = "SecurityGroups")]
     security_groups: Option<Vec<DsgGroup>>,
+}
+
+/// The state a plan started from (`prior_state` of `terraform show -json PLAN`).
+#[derive(Deserialize)]
+struct TfPriorState {
+    values: Option<TfValues>,
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,8 @@
 #[path = "../../tests/e2e_support/mod.rs"]
 mod e2e_support;
 
-use appmap::snapshot::parse_snapshot;
+use appmap::paths::{Graph, NodeSelector};
+use appmap::snapshot::{parse_plan_prior, parse_snapshot};
 use appmap::verify::{FindingKind, VerifyOptions, verify};
 use e2e_support::Terraform;
 use serde_json::{Value, json};
@@ -36,7 +37,14 @@ resource "terraform_data" "egress_rule" {
 /// for: same address index, the rule's fields as values.
 fn as_aws_rules(state: &Value) -> Value {
     let mut state = state.clone();
-    let resources = state["values"]["root_module"]["resources"].as_array_mut().expect("root resources");
+    rename_stand_ins(&mut state["values"]);
+    state
+}
+
+/// [`as_aws_rules`] on one `values` object (of a state, a plan's
+/// `prior_state`, or its `planned_values`).
+fn rename_stand_ins(values: &mut Value) {
+    let Some(resources) = values["root_module"]["resources"].as_array_mut() else { return };
     for r in resources.iter_mut() {
         if r["type"] != "terraform_data" {
             continue;
@@ -46,7 +54,7 @@ fn as_aws_rules(state: &Value) -> Value {
             Some("egress_rule") => "aws_vpc_security_group_egress_rule",
             _ => continue,
         };
-        let mut values = r["values"]["output"].clone();
+        let mut values = r["values"]["input"].clone();
         values.as_object_mut().expect("rule object").remove("direction");
         let address = format!("{kind}.this[{}]", r["index"]);
         *r = json!({
@@ -60,7 +68,6 @@ fn as_aws_rules(state: &Value) -> Value {
             "values": values,
         });
     }
-    state
 }
 
 fn applied_shop_state() -> Value {
@@ -152,5 +159,60 @@ fn applied_shop_state_verifies_clean_then_shows_planted_findings() {
             ["sg-0a10000000000d002", "sg-0a10000000000d001", "sg-0a10000000000e002"].contains(&gid),
             "unexpected finding: {f:?}\n{text}"
         );
+    }
+}
+
+/// A saved plan diffed with itself: the paths its change opens, from the
+/// prior state to the planned values, through the real Terraform.
+#[test]
+fn a_plan_that_adds_a_relation_opens_exactly_the_new_paths() {
+    let tf = Terraform::new(env!("CARGO_BIN_EXE_terraform-provider-appmap"));
+    let shop = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/main.tf")).expect("shop main.tf");
+    tf.write("main.tf", &shop);
+    tf.write("rules.tf", RULES_TF);
+    tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]).assert_code(0, "apply");
+
+    // The change under review: search-api starts reading the orders database.
+    let changed = shop
+        .replace(
+            "    appmap_relation.storefront_to_search_api,\n",
+            "    appmap_relation.storefront_to_search_api,\n    appmap_relation.search_api_to_orders_db,\n",
+        )
+        + r#"
+resource "appmap_relation" "search_api_to_orders_db" {
+  from     = appmap_service.search_api.ref
+  to       = appmap_service.orders_db.ref
+  protocol = "postgres"
+  reason   = "Rank results by recent orders"
+}
+"#;
+    tf.write("main.tf", &changed);
+    tf.run(&["plan", "-input=false", "-no-color", "-out=change.tfplan"]).assert_code(0, "plan");
+    let show = tf.run(&["show", "-json", "change.tfplan"]);
+    show.assert_code(0, "show -json");
+    let mut plan: Value = serde_json::from_str(&show.stdout).expect("plan JSON");
+    rename_stand_ins(&mut plan["prior_state"]["values"]);
+    rename_stand_ins(&mut plan["planned_values"]);
+    let text = serde_json::to_string(&plan).expect("json");
+
+    let before = parse_plan_prior("change.json", &text).expect("prior state");
+    let after = parse_snapshot("change.json", &text).expect("planned values");
+    assert_eq!(after.rules.len(), before.rules.len() + 2, "one ingress and one egress rule added");
+    let vm = shop_map();
+    let (gb, ga) = (Graph::from_snapshot(&before, Some(&vm)), Graph::from_snapshot(&after, Some(&vm)));
+    let sel = |s: &str| s.parse::<NodeSelector>().expect("selector");
+    let sources = [sel("internet"), sel("zone:app"), sel("zone:public"), sel("zone:batch")];
+    let diff = appmap::paths::diff(&gb, &ga, &sources, &[sel("orders-db")]).expect("diff");
+    let opened: Vec<(String, String)> = diff.opened.iter().map(|p| (p.from.clone(), p.to.clone())).collect();
+    let orders_db = "sg-0a10000000000d002";
+    // Only search-api gains a path: the storefront and the internet already
+    // reached orders-db through orders-api, and nothing closes.
+    assert_eq!(opened, [("sg-0a10000000000c003".to_string(), orders_db.to_string())], "{}", diff.to_text());
+    assert!(diff.closed.is_empty(), "{}", diff.to_text());
+    // Every opened path ends at orders-db and its last hop is the new flow.
+    for p in &diff.opened {
+        assert_eq!(p.to, orders_db);
+        let last = p.hops.last().expect("a hop");
+        assert_eq!((last.from.as_str(), last.ports.to_string().as_str()), ("sg-0a10000000000c003", "tcp:5432"), "{p}");
     }
 }
