@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
@@ -51,8 +52,8 @@ impl fmt::Display for Direction {
 /// symbolic stand-in of a service without bindings (`index` `None`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupSlot {
-    /// The service or load balancer that owns the group.
-    pub owner: String,
+    /// The service or load balancer that owns the group (shared, not copied, by its rules).
+    pub owner: Arc<str>,
     /// Position in its `security_group_ids`; `None` for a symbolic group.
     pub index: Option<usize>,
 }
@@ -345,8 +346,9 @@ impl Tables {
 
     fn groups(&mut self, owner: &str, ids: &[String]) -> Identity {
         let mut id = Identity { groups: Vec::new(), peers: Vec::new(), managed: true };
+        let owner: Arc<str> = Arc::from(owner);
         for (i, gid) in ids.iter().enumerate() {
-            let slot = GroupSlot { owner: owner.to_string(), index: Some(i) };
+            let slot = GroupSlot { owner: owner.clone(), index: Some(i) };
             id.groups.push(self.slot(slot.clone(), gid));
             id.peers.push(self.peer(Peer::Group(gid.clone()), Some(slot)));
         }
@@ -365,7 +367,7 @@ impl Tables {
                 HopEnd::LoadBalancer(s, lb) => self.groups(&s.load_balancer_name().unwrap_or_default(), &lb.security_group_ids),
                 HopEnd::Service(s) if !s.security_group_ids.is_empty() => self.groups(s.name.as_str(), &s.security_group_ids),
                 HopEnd::Service(s) if s.is_unbound() && !s.name.is_internet() => {
-                    let slot = GroupSlot { owner: s.name.to_string(), index: None };
+                    let slot = GroupSlot { owner: Arc::from(s.name.as_str()), index: None };
                     let gid = symbolic_group_id(s.name.as_str());
                     let slot_id = self.slot(slot.clone(), &gid);
                     let peer = self.peer(Peer::Group(gid), Some(slot));

@@ -52,7 +52,7 @@ impl Derivation {
     pub fn to_text(&self) -> String {
         let mut groups: BTreeMap<(&str, String), Vec<&Rule>> = BTreeMap::new();
         for r in &self.rules {
-            groups.entry((r.security_group_id.as_str(), r.group.owner.clone())).or_default().push(r);
+            groups.entry((r.security_group_id.as_str(), r.group.owner.to_string())).or_default().push(r);
         }
         let mut out = String::new();
         for ((gid, owner), rules) in groups {

@@ -256,13 +256,13 @@ impl Graph {
         let d = vm.derive();
         let resolve_peer = |b: &Builder, rule: &Rule| -> Option<NodeId> {
             match (&rule.peer_group, &rule.peer) {
-                (Some(slot), _) => b.index.get(&slot.owner).copied(),
+                (Some(slot), _) => b.index.get(&*slot.owner).copied(),
                 (None, peer) => cidr_owner.get(&peer.value()).and_then(|o| b.index.get(o).copied()),
             }
         };
         let mut fl = Vec::with_capacity(d.rules.len());
         for r in &d.rules {
-            let (Some(on), Some(peer)) = (b.index.get(&r.group.owner).copied(), resolve_peer(&b, r)) else { continue };
+            let (Some(on), Some(peer)) = (b.index.get(&*r.group.owner).copied(), resolve_peer(&b, r)) else { continue };
             fl.push(Flow { on, direction: r.direction, traffic: r.traffic, peer, broad: false, relations: &r.relations });
         }
         let manage_egress = vm.defaults().manage_egress;
