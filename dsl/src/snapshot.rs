@@ -471,66 +471,52 @@ struct TfBoundary {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DsgGroup {
-    #[serde(rename = "GroupId")]
     group_id: Option<String>,
-    #[serde(rename = "GroupName")]
     group_name: Option<String>,
-    #[serde(rename = "VpcId")]
     vpc_id: Option<String>,
-    #[serde(rename = "IpPermissions")]
     ip_permissions: Option<Vec<DsgPermission>>,
-    #[serde(rename = "IpPermissionsEgress")]
     ip_permissions_egress: Option<Vec<DsgPermission>>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DsgPermission {
-    #[serde(rename = "IpProtocol")]
     ip_protocol: Option<Scalar>,
-    #[serde(rename = "FromPort")]
     from_port: Option<Scalar>,
-    #[serde(rename = "ToPort")]
     to_port: Option<Scalar>,
-    #[serde(rename = "IpRanges")]
     ip_ranges: Option<Vec<DsgRange4>>,
-    #[serde(rename = "Ipv6Ranges")]
     ipv6_ranges: Option<Vec<DsgRange6>>,
-    #[serde(rename = "PrefixListIds")]
     prefix_list_ids: Option<Vec<DsgPrefixList>>,
-    #[serde(rename = "UserIdGroupPairs")]
     user_id_group_pairs: Option<Vec<DsgPair>>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DsgRange4 {
-    #[serde(rename = "CidrIp")]
     cidr_ip: Option<String>,
-    #[serde(rename = "Description")]
     description: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DsgRange6 {
-    #[serde(rename = "CidrIpv6")]
     cidr_ipv6: Option<String>,
-    #[serde(rename = "Description")]
     description: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DsgPrefixList {
-    #[serde(rename = "PrefixListId")]
     prefix_list_id: Option<String>,
-    #[serde(rename = "Description")]
     description: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 struct DsgPair {
-    #[serde(rename = "GroupId")]
     group_id: Option<String>,
-    #[serde(rename = "Description")]
     description: Option<String>,
 }
 
