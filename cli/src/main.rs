@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod graph;
 mod output;
-mod verify;
 mod paths;
+mod verify;
 
 /// Network microsegmentation that follows a declared application map.
 #[derive(Debug, Parser)]
@@ -73,7 +73,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let Some(vm) = load(&map)? else { return Ok(1) };
             print_warnings(&map, vm.warnings());
             let n = vm.services().count();
-            eprintln!("{}: valid ({} services, {} relations, {} boundaries)", map.display(), n, vm.relations().len(), vm.boundaries().len());
+            eprintln!(
+                "{}: valid ({} services, {} relations, {} boundaries)",
+                map.display(),
+                n,
+                vm.relations().len(),
+                vm.boundaries().len()
+            );
             Ok(0)
         }
         Command::Verify(args) => verify::run(args),
@@ -81,7 +87,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let Some(vm) = load(&map)? else { return Ok(1) };
             print_warnings(&map, vm.warnings());
             let d = vm.derive();
-            let format = format.unwrap_or(if output.is_none() && std::io::stdout().is_terminal() { Format::Text } else { Format::Json });
+            let format = format.unwrap_or(if output.is_none() && std::io::stdout().is_terminal() {
+                Format::Text
+            } else {
+                Format::Json
+            });
             let text = match format {
                 Format::Json => d.to_json(),
                 Format::Text => d.to_text(),
@@ -97,7 +107,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Loads a map; `Ok(None)` after printing its errors when it is invalid,
 /// `Err` when the file cannot be read at all.
 fn load(path: &Path) -> anyhow::Result<Option<appmap::ValidMap>> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read map file {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read map file {}: {e}", path.display()))?;
     match appmap::load_str(&path.display().to_string(), &text) {
         Ok(vm) => Ok(Some(vm)),
         Err(diags) => {

@@ -103,7 +103,10 @@ pub fn run(args: PathsArgs) -> anyhow::Result<u8> {
 /// The graphs before and after a saved plan: its prior state and its planned
 /// values. Without `--map`, the map the plan declares labels both.
 #[allow(clippy::type_complexity)]
-fn plan_before_after(plan: &Path, map: Option<&ValidMap>) -> anyhow::Result<((Graph, Option<ValidMap>), (Graph, Option<ValidMap>))> {
+fn plan_before_after(
+    plan: &Path,
+    map: Option<&ValidMap>,
+) -> anyhow::Result<((Graph, Option<ValidMap>), (Graph, Option<ValidMap>))> {
     let text = std::fs::read_to_string(plan).with_context(|| format!("cannot read plan {}", plan.display()))?;
     let name = plan.display().to_string();
     let before = appmap::snapshot::parse_plan_prior(&name, &text)?;
@@ -125,7 +128,8 @@ fn plan_before_after(plan: &Path, map: Option<&ValidMap>) -> anyhow::Result<((Gr
 pub(crate) fn load_map(path: &Path) -> anyhow::Result<ValidMap> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read map file {}", path.display()))?;
     let (map, diags) = appmap::parse_str(&path.display().to_string(), &text);
-    let invalid = |d: appmap::Diagnostics| anyhow::anyhow!("{}\n{}: invalid map", d.render(Some(&text)), path.display());
+    let invalid =
+        |d: appmap::Diagnostics| anyhow::anyhow!("{}\n{}: invalid map", d.render(Some(&text)), path.display());
     if diags.iter().any(appmap::Diagnostic::is_error) {
         return Err(invalid(appmap::Diagnostics(diags)));
     }
@@ -147,10 +151,9 @@ pub(crate) fn load_graph(path: &Path, map: Option<&ValidMap>) -> anyhow::Result<
     let snap = appmap::parse_snapshot(&path.display().to_string(), &text)?;
     let vm = match (map, &snap.map) {
         (Some(vm), _) => Some(vm.clone()),
-        (None, Some(m)) => Some(
-            ValidMap::new_without_paths(m.clone())
-                .map_err(|d| anyhow::anyhow!("{d}\n{}: the map its appmap resources declare is invalid", path.display()))?,
-        ),
+        (None, Some(m)) => Some(ValidMap::new_without_paths(m.clone()).map_err(|d| {
+            anyhow::anyhow!("{d}\n{}: the map its appmap resources declare is invalid", path.display())
+        })?),
         (None, None) => None,
     };
     Ok((Graph::from_snapshot(&snap, vm.as_ref()), vm))

@@ -70,12 +70,22 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         Some(path) => {
             let map_text = read(path, "map file")?;
             appmap::load_str(&path.display().to_string(), &map_text).map_err(|d| {
-                anyhow!("{}\n{}: invalid map: {} error(s)", d.render(Some(&map_text)), path.display(), d.errors().count())
+                anyhow!(
+                    "{}\n{}: invalid map: {} error(s)",
+                    d.render(Some(&map_text)),
+                    path.display(),
+                    d.errors().count()
+                )
             })?
         }
         None => match &snapshot.map {
-            Some(map) => appmap::ValidMap::new(map.clone())
-                .map_err(|d| anyhow!("{}\nthe appmap resources in {} do not make a valid map", d.render(None), args.snapshot.display()))?,
+            Some(map) => appmap::ValidMap::new(map.clone()).map_err(|d| {
+                anyhow!(
+                    "{}\nthe appmap resources in {} do not make a valid map",
+                    d.render(None),
+                    args.snapshot.display()
+                )
+            })?,
             None => bail!(
                 "no map: {} holds no appmap_service / appmap_relation resources; pass the map with --map FILE",
                 args.snapshot.display()
@@ -94,7 +104,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
 
 fn read(path: &Path, what: &str) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
-    String::from_utf8(bytes).map_err(|e| anyhow!("{what} {} is not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes)
+        .map_err(|e| anyhow!("{what} {} is not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
 }
 
 /// Today's date in UTC, from the system clock.

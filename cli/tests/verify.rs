@@ -33,7 +33,8 @@ fn the_map_can_come_from_a_plan() {
 #[test]
 fn fail_on_picks_the_exit_code() {
     for (fail_on, code) in [("critical", 1), ("high", 1), ("low", 1)] {
-        let out = appmap(&["verify", "--map", MAP, "--snapshot", PLANTED, "--fail-on", fail_on, "--today", "2027-07-01"]);
+        let out =
+            appmap(&["verify", "--map", MAP, "--snapshot", PLANTED, "--fail-on", fail_on, "--today", "2027-07-01"]);
         assert_eq!(out.status.code(), Some(code), "--fail-on {fail_on}");
     }
     // Only a stale (low) finding: passes at the default level, fails at low.

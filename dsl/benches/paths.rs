@@ -142,13 +142,21 @@ fn main() {
     let sizes: &[(usize, usize, bool, f64, f64)] = if quick {
         &[(250, 3_750, true, f64::INFINITY, f64::INFINITY)]
     } else {
-        &[(2_500, 37_500, true, 100.0, f64::INFINITY), (10_000, 100_000, true, 1_500.0, 300.0), (10_000, 100_000, false, 1_500.0, 300.0)]
+        &[
+            (2_500, 37_500, true, 100.0, f64::INFINITY),
+            (10_000, 100_000, true, 1_500.0, 300.0),
+            (10_000, 100_000, false, 1_500.0, 300.0),
+        ]
     };
     println!("paths benchmark (best of runs; peak = process VmHWM so far)");
     for &(groups, rules, back, target_ms, target_mb) in sizes {
         let (snap, vm) = account(groups, rules, 0x00A9_9A9A ^ groups as u64, back);
         let (t_build, g) = best(3, || Graph::from_snapshot(&snap, Some(&vm)));
-        let q = Query { from: vec!["internet".parse().expect("sel")], to: vec!["zone:pci".parse().expect("sel"), "zone:data".parse().expect("sel")], max_hops: None };
+        let q = Query {
+            from: vec!["internet".parse().expect("sel")],
+            to: vec!["zone:pci".parse().expect("sel"), "zone:data".parse().expect("sel")],
+            max_hops: None,
+        };
         let (t_reach, reach) = best(5, || paths::Reachability::new(&g));
         let (t_count, pairs) = best(5, || reach.pair_count());
         let (t_report, report) = best(5, || paths::report(&g, &q, None).expect("report"));
@@ -170,7 +178,12 @@ fn main() {
             reach.component_count()
         );
         println!("  graph build                      {:>9.2} ms", ms(t_build));
-        println!("  all-pairs reachability (SCC+bits) {:>9.2} ms  ({} reachable pairs, counted in {:.2} ms)", ms(t_reach), pairs, ms(t_count));
+        println!(
+            "  all-pairs reachability (SCC+bits) {:>9.2} ms  ({} reachable pairs, counted in {:.2} ms)",
+            ms(t_reach),
+            pairs,
+            ms(t_count)
+        );
         println!(
             "  internet -> zone:pci,data report  {:>9.2} ms  ({} pairs, {} targets with choke points; plain BFS witnesses {:.2} ms)",
             ms(t_report),
@@ -178,8 +191,16 @@ fn main() {
             report.choke_points.values().filter(|c| !c.is_empty()).count(),
             ms(t_base_report)
         );
-        println!("  engine total (reach + report)     {:>9.2} ms  target < {target_ms} ms (with graph build {:.2} ms)", ms(engine), ms(engine + t_build));
-        println!("  baseline BFS from every node      {:>9.2} ms  -> engine is {:.1}x faster", ms(t_base), ms(t_base) / ms(t_reach + t_count));
+        println!(
+            "  engine total (reach + report)     {:>9.2} ms  target < {target_ms} ms (with graph build {:.2} ms)",
+            ms(engine),
+            ms(engine + t_build)
+        );
+        println!(
+            "  baseline BFS from every node      {:>9.2} ms  -> engine is {:.1}x faster",
+            ms(t_base),
+            ms(t_base) / ms(t_reach + t_count)
+        );
         println!("  peak memory                       {peak:>9.1} MB  target < {target_mb} MB");
     }
 }

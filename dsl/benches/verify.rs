@@ -45,7 +45,9 @@ fn main() {
 
     let mut c = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(8)).configure_from_args();
     let mut g = c.benchmark_group("verify_2500_groups_50000_rules");
-    g.bench_function("parse_json_value", |b| b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(&text).expect("json"))));
+    g.bench_function("parse_json_value", |b| {
+        b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(&text).expect("json")))
+    });
     g.bench_function("parse_snapshot", |b| b.iter(|| black_box(parse_snapshot("bench.json", &text).expect("parses"))));
     g.bench_function("derive", |b| b.iter(|| black_box(vm.derive())));
     g.bench_function("verify_given_snapshot_and_rules", |b| {

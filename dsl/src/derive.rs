@@ -364,8 +364,12 @@ impl Tables {
         };
         if !self.identities.contains_key(&key) {
             let id = match end {
-                HopEnd::LoadBalancer(s, lb) => self.groups(&s.load_balancer_name().unwrap_or_default(), &lb.security_group_ids),
-                HopEnd::Service(s) if !s.security_group_ids.is_empty() => self.groups(s.name.as_str(), &s.security_group_ids),
+                HopEnd::LoadBalancer(s, lb) => {
+                    self.groups(&s.load_balancer_name().unwrap_or_default(), &lb.security_group_ids)
+                }
+                HopEnd::Service(s) if !s.security_group_ids.is_empty() => {
+                    self.groups(s.name.as_str(), &s.security_group_ids)
+                }
                 HopEnd::Service(s) if s.is_unbound() && !s.name.is_internet() => {
                     let slot = GroupSlot { owner: Arc::from(s.name.as_str()), index: None };
                     let gid = symbolic_group_id(s.name.as_str());
@@ -499,7 +503,9 @@ impl ValidMap {
                 let token = &tables.peers[p as usize].2;
                 let traffic_key = traffic_keys.entry(traffic).or_insert_with(|| traffic.key_token());
                 let slot_key = &slot_keys[g as usize];
-                let mut key = String::with_capacity(direction.as_str().len() + slot_key.len() + traffic_key.len() + token.len() + 3);
+                let mut key = String::with_capacity(
+                    direction.as_str().len() + slot_key.len() + traffic_key.len() + token.len() + 3,
+                );
                 for (i, piece) in [direction.as_str(), slot_key, traffic_key, token].into_iter().enumerate() {
                     if i > 0 {
                         key.push('/');

@@ -236,7 +236,9 @@ mod tests {
 
     #[test]
     fn attribute_paths_display_like_terraform() {
-        let l = Location::attr(&["load_balancer"]).join(PathStep::Attr("listeners".into())).join(PathStep::Key("https".into()));
+        let l = Location::attr(&["load_balancer"])
+            .join(PathStep::Attr("listeners".into()))
+            .join(PathStep::Key("https".into()));
         assert_eq!(l.to_string(), "load_balancer.listeners[\"https\"]");
     }
 }

@@ -37,10 +37,10 @@ pub use derive::{Derivation, Direction, GroupSlot, Peer as RulePeer, Rule};
 pub use diag::{Diagnostic, Diagnostics, Location, PathStep, Severity};
 pub use mapfile::{load_file, load_str, parse_str, to_yaml};
 pub use model::{
-    Boundary, BoundaryKind, Cadence, Date, Defaults, LoadBalancer, Map, Reason, Relation, Selector, Service,
-    ServiceName, INTERNET,
+    Boundary, BoundaryKind, Cadence, Date, Defaults, INTERNET, LoadBalancer, Map, Reason, Relation, Selector, Service,
+    ServiceName,
 };
 pub use protocol::{IpProtocol, Named, PortRange, Protocol, Traffic, Transport};
-pub use snapshot::{parse_snapshot, Snapshot, SnapshotError};
+pub use snapshot::{Snapshot, SnapshotError, parse_snapshot};
 pub use validate::ValidMap;
-pub use verify::{verify, Finding, FindingKind, Report, VerifyOptions};
+pub use verify::{Finding, FindingKind, Report, VerifyOptions, verify};

@@ -36,7 +36,8 @@ const SERVICE_FIELDS: &[&str] = &[
     "never_talks_to",
     "never_reaches",
 ];
-const LB_FIELDS: &[&str] = &["name", "security_group_ids", "security_groups", "listeners", "target_port", "health_check_port"];
+const LB_FIELDS: &[&str] =
+    &["name", "security_group_ids", "security_groups", "listeners", "target_port", "health_check_port"];
 const RELATION_FIELDS: &[&str] =
     &["from", "to", "protocol", "reason", "review_by", "cadence", "owner", "ticket", "acknowledge_all_traffic"];
 const TALKS_TO_FIELDS: &[&str] =
@@ -91,14 +92,18 @@ pub fn parse_str(file: &str, text: &str) -> (Map, Vec<Diagnostic>) {
     match yaml::parse(text) {
         Err(e) => {
             r.diags.push(
-                Diagnostic::error(Location::file(file, e.pos.line, e.pos.column), format!("invalid YAML: {}", e.message))
-                    .with_help("check indentation and quoting around this point"),
+                Diagnostic::error(
+                    Location::file(file, e.pos.line, e.pos.column),
+                    format!("invalid YAML: {}", e.message),
+                )
+                .with_help("check indentation and quoting around this point"),
             );
         }
-        Ok(None) => r.diags.push(
-            Diagnostic::error(Location::file(file, 1, 1), "the map file is empty")
-                .with_help("declare services with `talks_to:` (flat form) or `services:` and `relations:` (full form)"),
-        ),
+        Ok(None) => r
+            .diags
+            .push(Diagnostic::error(Location::file(file, 1, 1), "the map file is empty").with_help(
+                "declare services with `talks_to:` (flat form) or `services:` and `relations:` (full form)",
+            )),
         Ok(Some(root)) => r.read_root(&root, &mut map),
     }
     (map, r.diags)
@@ -125,7 +130,12 @@ impl Reader {
     }
 
     /// The fields of a mapping, checking for unknown and repeated keys.
-    fn fields<'n>(&mut self, n: &'n Node, allowed: &[&str], what: &str) -> Option<BTreeMap<&'n str, (&'n Node, &'n Node)>> {
+    fn fields<'n>(
+        &mut self,
+        n: &'n Node,
+        allowed: &[&str],
+        what: &str,
+    ) -> Option<BTreeMap<&'n str, (&'n Node, &'n Node)>> {
         let Kind::Map(items) = &n.kind else {
             if !n.is_null() {
                 self.error(n, format!("expected a mapping for {what}, found {}", n.kind_name()));
@@ -176,7 +186,11 @@ impl Reader {
             (Some("true" | "True" | "TRUE"), Kind::Scalar { plain: true, .. }) => Some(true),
             (Some("false" | "False" | "FALSE"), Kind::Scalar { plain: true, .. }) => Some(false),
             _ => {
-                self.error_help(n, format!("expected true or false for {what}"), "write `true` or `false` without quotes");
+                self.error_help(
+                    n,
+                    format!("expected true or false for {what}"),
+                    "write `true` or `false` without quotes",
+                );
                 None
             }
         }
@@ -305,7 +319,11 @@ impl Reader {
                     }
                 }
                 _ if s.is_null() => {}
-                _ => self.error_help(s, format!("expected a mapping of service names for `services`, found {}", s.kind_name()), "write `services:` then one `name:` entry per service"),
+                _ => self.error_help(
+                    s,
+                    format!("expected a mapping of service names for `services`, found {}", s.kind_name()),
+                    "write `services:` then one `name:` entry per service",
+                ),
             }
         }
         if let Some((_, rels)) = f.get("relations") {
@@ -322,7 +340,13 @@ impl Reader {
         }
     }
 
-    fn read_service_fields(&mut self, n: &Node, svc: &mut Service, map: &mut Map, targets: &mut Vec<(ServiceName, Location)>) {
+    fn read_service_fields(
+        &mut self,
+        n: &Node,
+        svc: &mut Service,
+        map: &mut Map,
+        targets: &mut Vec<(ServiceName, Location)>,
+    ) {
         let what = format!("service `{}`", svc.name);
         let Some(f) = self.fields(n, SERVICE_FIELDS, &what) else { return };
         for (key, (_, v)) in &f {
@@ -334,7 +358,8 @@ impl Reader {
                 "description" => {}
                 "security_group_ids" | "security_groups" => {
                     svc.fields.insert("security_group_ids", self.loc(v));
-                    svc.security_group_ids = self.strings(v, "security_group_ids").into_iter().map(|(s, _)| s).collect();
+                    svc.security_group_ids =
+                        self.strings(v, "security_group_ids").into_iter().map(|(s, _)| s).collect();
                 }
                 "cidrs" => {
                     for item in self.list(v, "cidrs") {
@@ -379,7 +404,11 @@ impl Reader {
         let mut out = BTreeMap::new();
         let Kind::Map(items) = &n.kind else {
             if !n.is_null() {
-                self.error_help(n, format!("expected a mapping of protocol to port for `{what}`"), "write e.g. `listens: { https: 8443 }`");
+                self.error_help(
+                    n,
+                    format!("expected a mapping of protocol to port for `{what}`"),
+                    "write e.g. `listens: { https: 8443 }`",
+                );
             }
             return out;
         };
@@ -400,7 +429,11 @@ impl Reader {
                 let names = Named::ALL.iter().map(Named::name);
                 match did_you_mean(&s, names) {
                     Some(m) => self.error(k, format!("unknown protocol name `{s}`; did you mean `{m}`?")),
-                    None => self.error_help(k, format!("unknown protocol name `{s}`"), "port overrides and listeners are keyed by a named protocol such as `https` or `postgres`"),
+                    None => self.error_help(
+                        k,
+                        format!("unknown protocol name `{s}`"),
+                        "port overrides and listeners are keyed by a named protocol such as `https` or `postgres`",
+                    ),
                 }
                 None
             }
@@ -426,7 +459,11 @@ impl Reader {
                             }
                         }
                     } else {
-                        self.error_help(v, "expected a mapping of protocol to port for `listeners`", "write e.g. `listeners: { https: 443 }`");
+                        self.error_help(
+                            v,
+                            "expected a mapping of protocol to port for `listeners`",
+                            "write e.g. `listeners: { https: 443 }`",
+                        );
                     }
                 }
                 "target_port" => lb.target_port = self.port(v, "target_port"),
@@ -482,7 +519,10 @@ impl Reader {
         let cadence = f.get("cadence").and_then(|(_, v)| self.parsed(v, "cadence", |s| s.parse::<Cadence>()));
         let owner = self.opt_string(f.get("owner").map(|(_, v)| *v), "owner");
         let ticket = self.opt_string(f.get("ticket").map(|(_, v)| *v), "ticket");
-        let ack = f.get("acknowledge_all_traffic").and_then(|(_, v)| self.bool(v, "acknowledge_all_traffic")).unwrap_or(false);
+        let ack = f
+            .get("acknowledge_all_traffic")
+            .and_then(|(_, v)| self.bool(v, "acknowledge_all_traffic"))
+            .unwrap_or(false);
         let mut rel = Relation::new(from?, to?, protocol?, reason?);
         rel.review_by = review_by;
         rel.cadence = cadence;
@@ -510,7 +550,11 @@ impl Reader {
                 self.string(v, "zone").map(Selector::Zone)
             }
             _ => {
-                self.error_help(n, format!("{what} needs exactly one of `service` or `zone`"), "write `service: NAME` or `zone: NAME`");
+                self.error_help(
+                    n,
+                    format!("{what} needs exactly one of `service` or `zone`"),
+                    "write `service: NAME` or `zone: NAME`",
+                );
                 None
             }
         };
@@ -520,7 +564,11 @@ impl Reader {
                 self.parsed(v, "reason", |s| Reason::new(s))
             }
             None => {
-                self.error_help(n, format!("{what} has no `reason`"), "every boundary says why it exists: add `reason: \"...\"`");
+                self.error_help(
+                    n,
+                    format!("{what} has no `reason`"),
+                    "every boundary says why it exists: add `reason: \"...\"`",
+                );
                 None
             }
         };
@@ -540,11 +588,20 @@ impl Reader {
         })
     }
 
-    fn except_through(&mut self, f: &BTreeMap<&str, (&Node, &Node)>, kind: &str, fields: &mut FieldLocations) -> Vec<ServiceName> {
+    fn except_through(
+        &mut self,
+        f: &BTreeMap<&str, (&Node, &Node)>,
+        kind: &str,
+        fields: &mut FieldLocations,
+    ) -> Vec<ServiceName> {
         let Some((k, v)) = f.get("except_through") else { return Vec::new() };
         fields.insert("except_through", self.loc(v));
         if kind != "never_reaches" {
-            self.error_help(k, "`except_through` only applies to `never_reaches`", "remove it, or make the boundary `never_reaches`");
+            self.error_help(
+                k,
+                "`except_through` only applies to `never_reaches`",
+                "remove it, or make the boundary `never_reaches`",
+            );
             return Vec::new();
         }
         let items = self.list(v, "except_through");
@@ -575,19 +632,28 @@ impl Reader {
                 ("never_reaches", *v)
             }
             _ => {
-                self.error_help(n, "a boundary needs exactly one of `never_talks_to` or `never_reaches`", "write `never_talks_to: [SERVICE, ...]` or `never_reaches: [...]`");
+                self.error_help(
+                    n,
+                    "a boundary needs exactly one of `never_talks_to` or `never_reaches`",
+                    "write `never_talks_to: [SERVICE, ...]` or `never_reaches: [...]`",
+                );
                 return;
             }
         };
         let items = self.list(targets, kind);
-        let to: Vec<Selector> = items.into_iter().filter_map(|i| self.parsed(i, kind, |s| s.parse::<Selector>())).collect();
+        let to: Vec<Selector> =
+            items.into_iter().filter_map(|i| self.parsed(i, kind, |s| s.parse::<Selector>())).collect();
         if to.is_empty() {
             self.error(targets, format!("`{kind}` names nothing"));
         }
         let reason = match f.get("reason") {
             Some((_, v)) => self.parsed(v, "reason", |s| Reason::new(s)),
             None => {
-                self.error_help(n, "a boundary has no `reason`", "every boundary says why it exists: add `reason: \"...\"`");
+                self.error_help(
+                    n,
+                    "a boundary has no `reason`",
+                    "every boundary says why it exists: add `reason: \"...\"`",
+                );
                 None
             }
         };
@@ -615,7 +681,9 @@ fn list(items: impl IntoIterator<Item = String>) -> String {
 
 /// A total order on relations, so output never depends on declaration order.
 #[allow(clippy::type_complexity)]
-fn relation_order(r: &Relation) -> (String, Reason, Option<Date>, Option<Cadence>, Option<String>, Option<String>, bool) {
+fn relation_order(
+    r: &Relation,
+) -> (String, Reason, Option<Date>, Option<Cadence>, Option<String>, Option<String>, bool) {
     (r.id(), r.reason.clone(), r.review_by, r.cadence, r.owner.clone(), r.ticket.clone(), r.acknowledge_all_traffic)
 }
 
@@ -682,7 +750,13 @@ pub fn to_yaml(map: &Map) -> String {
     relations.sort_by_cached_key(|r| relation_order(r));
     out.push_str(if relations.is_empty() { "relations: []\n" } else { "relations:\n" });
     for r in relations {
-        out.push_str(&format!("  - from: {}\n    to: {}\n    protocol: {}\n    reason: {}\n", r.from, r.to, q(&r.protocol.to_string()), q(r.reason.as_str())));
+        out.push_str(&format!(
+            "  - from: {}\n    to: {}\n    protocol: {}\n    reason: {}\n",
+            r.from,
+            r.to,
+            q(&r.protocol.to_string()),
+            q(r.reason.as_str())
+        ));
         if let Some(d) = r.review_by {
             out.push_str(&format!("    review_by: {d}\n"));
         }
@@ -710,7 +784,10 @@ pub fn to_yaml(map: &Map) -> String {
             BoundaryKind::NeverReaches { except_through } => {
                 out.push_str(&format!("    never_reaches: {to}\n"));
                 if !except_through.is_empty() {
-                    out.push_str(&format!("    except_through: {}\n", list(except_through.iter().map(|e| e.to_string()))));
+                    out.push_str(&format!(
+                        "    except_through: {}\n",
+                        list(except_through.iter().map(|e| e.to_string()))
+                    ));
                 }
             }
         }

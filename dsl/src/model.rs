@@ -61,9 +61,7 @@ impl FromStr for ServiceName {
                 .chars()
                 .map(|c| if c == '_' || c == ' ' || c == '.' { '-' } else { c.to_ascii_lowercase() })
                 .collect();
-            return Err(format!(
-                "service name `{s}` may only hold lowercase letters, digits and `-`; try `{fixed}`"
-            ));
+            return Err(format!("service name `{s}` may only hold lowercase letters, digits and `-`; try `{fixed}`"));
         }
         if !s.starts_with(|c: char| c.is_ascii_lowercase()) || s.ends_with('-') {
             return Err(format!("service name `{s}` must start with a letter and not end with `-`"));

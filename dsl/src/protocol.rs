@@ -429,7 +429,10 @@ mod tests {
     #[test]
     fn listens_override_moves_named_port() {
         assert_eq!(Protocol::HTTPS.traffic(Some(PortRange::single(8443))), vec![Traffic::Tcp(PortRange::single(8443))]);
-        assert_eq!(Protocol::tcp(5432).traffic(Some(PortRange::single(1))), vec![Traffic::Tcp(PortRange::single(5432))]);
+        assert_eq!(
+            Protocol::tcp(5432).traffic(Some(PortRange::single(1))),
+            vec![Traffic::Tcp(PortRange::single(5432))]
+        );
     }
 
     #[test]

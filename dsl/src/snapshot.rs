@@ -208,7 +208,8 @@ const EXPECTED: &str = "expected the output of `terraform show -json` (a state w
 /// ```
 pub fn parse_snapshot(file_name: &str, text: &str) -> Result<Snapshot> {
     let doc: Doc = serde_json::from_str(text).map_err(|e| syntax(file_name, text, &e))?;
-    let mut out = Builder { file: file_name.to_string(), snap: Snapshot { file: file_name.to_string(), ..Snapshot::default() } };
+    let mut out =
+        Builder { file: file_name.to_string(), snap: Snapshot { file: file_name.to_string(), ..Snapshot::default() } };
     if let Some(groups) = doc.security_groups {
         out.snap.format = SnapshotFormat::DescribeSecurityGroups;
         out.describe(groups);
@@ -246,10 +247,12 @@ pub fn parse_plan_prior(file_name: &str, text: &str) -> Result<Snapshot> {
     if doc.planned_values.is_none() {
         return Err(SnapshotError::UnknownFormat {
             file: file_name.to_string(),
-            message: "a saved plan is needed here: `terraform show -json PLANFILE` output, with `planned_values`".to_string(),
+            message: "a saved plan is needed here: `terraform show -json PLANFILE` output, with `planned_values`"
+                .to_string(),
         });
     }
-    let mut out = Builder { file: file_name.to_string(), snap: Snapshot { file: file_name.to_string(), ..Snapshot::default() } };
+    let mut out =
+        Builder { file: file_name.to_string(), snap: Snapshot { file: file_name.to_string(), ..Snapshot::default() } };
     out.snap.format = SnapshotFormat::TerraformState;
     if let Some(values) = doc.prior_state.and_then(|p| p.values) {
         out.terraform(values, doc.configuration)?;
@@ -266,7 +269,10 @@ fn syntax(file: &str, text: &str, e: &serde_json::Error) -> SnapshotError {
     }
     match e.classify() {
         Category::Data if message.ends_with(TOP_EXPECTING) || !text.trim_start().starts_with('{') => {
-            return SnapshotError::UnknownFormat { file: file.to_string(), message: format!("{EXPECTED}; found {message}") };
+            return SnapshotError::UnknownFormat {
+                file: file.to_string(),
+                message: format!("{EXPECTED}; found {message}"),
+            };
         }
         Category::Eof => message = format!("the JSON ends too early (truncated file?): {message}"),
         Category::Syntax => message = format!("invalid JSON: {message}"),
@@ -536,7 +542,11 @@ struct DsgPair {
 /// assert!(traffic_of("50", None, None).unwrap_err().contains("50"));
 /// assert!(traffic_of("tcp", Some(90), Some(80)).is_err());
 /// ```
-pub fn traffic_of(protocol: &str, from_port: Option<i64>, to_port: Option<i64>) -> std::result::Result<Traffic, String> {
+pub fn traffic_of(
+    protocol: &str,
+    from_port: Option<i64>,
+    to_port: Option<i64>,
+) -> std::result::Result<Traffic, String> {
     let proto: IpProtocol = protocol.parse().map_err(|e: String| {
         format!("{e}; appmap checks TCP, UDP, ICMP and all-traffic rules only, so this rule is not checked")
     })?;
@@ -551,11 +561,16 @@ pub fn traffic_of(protocol: &str, from_port: Option<i64>, to_port: Option<i64>) 
                 None | Some(-1) => 65535,
                 Some(p) => p,
             };
-            let range = u16::try_from(lo)
-                .ok()
-                .zip(u16::try_from(hi).ok())
-                .and_then(|(a, b)| PortRange::new(a, b))
-                .ok_or_else(|| format!("port range {}-{} is not a range of ports 0-65535", from_port.unwrap_or(-1), to_port.unwrap_or(-1)))?;
+            let range =
+                u16::try_from(lo).ok().zip(u16::try_from(hi).ok()).and_then(|(a, b)| PortRange::new(a, b)).ok_or_else(
+                    || {
+                        format!(
+                            "port range {}-{} is not a range of ports 0-65535",
+                            from_port.unwrap_or(-1),
+                            to_port.unwrap_or(-1)
+                        )
+                    },
+                )?;
             Ok(if proto == IpProtocol::Tcp { Traffic::Tcp(range) } else { Traffic::Udp(range) })
         }
         IpProtocol::Icmp | IpProtocol::Icmpv6 => {
@@ -604,7 +619,12 @@ impl Builder {
     }
 
     /// Adds one rule per peer; `peers` carry their own description when the format has one.
-    fn push(&mut self, p: &Permission<'_>, peers: Vec<(std::result::Result<Peer, String>, Option<String>, String)>, description: Option<&str>) {
+    fn push(
+        &mut self,
+        p: &Permission<'_>,
+        peers: Vec<(std::result::Result<Peer, String>, Option<String>, String)>,
+        description: Option<&str>,
+    ) {
         let Some(protocol) = p.protocol.as_deref() else {
             self.warn(&p.origin, "no protocol (unknown until apply?)");
             return;
@@ -753,7 +773,9 @@ impl Builder {
             return;
         };
         self.group(&id, sg.name, sg.vpc_id, address.to_string());
-        for (dir, list, field) in [(Direction::Ingress, sg.ingress, "ingress"), (Direction::Egress, sg.egress, "egress")] {
+        for (dir, list, field) in
+            [(Direction::Ingress, sg.ingress, "ingress"), (Direction::Egress, sg.egress, "egress")]
+        {
             for (i, b) in list.unwrap_or_default().into_iter().enumerate() {
                 let origin = format!("{address}.{field}[{i}]");
                 let p = Permission {
@@ -840,7 +862,9 @@ impl Builder {
         // Keep one rule per (group, direction, traffic, peer). Separate rule
         // resources win over the computed inline blocks of their group, so the
         // origin names the resource that manages the rule.
-        let rank = |r: &DeployedRule| u8::from(r.origin.starts_with("aws_security_group.") || r.origin.contains(".aws_security_group."));
+        let rank = |r: &DeployedRule| {
+            u8::from(r.origin.starts_with("aws_security_group.") || r.origin.contains(".aws_security_group."))
+        };
         self.snap.rules.sort_by(|a, b| {
             (&a.security_group_id, a.direction, a.traffic, &a.peer, rank(a), &a.origin, &a.description).cmp(&(
                 &b.security_group_id,
@@ -853,7 +877,10 @@ impl Builder {
             ))
         });
         self.snap.rules.dedup_by(|b, a| {
-            a.security_group_id == b.security_group_id && a.direction == b.direction && a.traffic == b.traffic && a.peer == b.peer
+            a.security_group_id == b.security_group_id
+                && a.direction == b.direction
+                && a.traffic == b.traffic
+                && a.peer == b.peer
         });
         self.snap.warnings.sort();
         self.snap.warnings.dedup();
@@ -908,15 +935,23 @@ struct MapReader {
 }
 
 impl MapReader {
-    fn parse<T, E: fmt::Display>(&mut self, address: &str, field: &'static str, r: std::result::Result<T, E>) -> Option<T> {
+    fn parse<T, E: fmt::Display>(
+        &mut self,
+        address: &str,
+        field: &'static str,
+        r: std::result::Result<T, E>,
+    ) -> Option<T> {
         r.map_err(|e| self.diags.push(Diagnostic::error(attr_loc(address, field), e.to_string()))).ok()
     }
 
     fn required<'a>(&mut self, address: &str, field: &'static str, v: Option<&'a str>) -> Option<&'a str> {
         if v.is_none() {
             self.diags.push(
-                Diagnostic::error(attr_loc(address, field), format!("`{field}` is missing or unknown in this snapshot"))
-                    .with_help("verify a state after apply, or pass the map with --map"),
+                Diagnostic::error(
+                    attr_loc(address, field),
+                    format!("`{field}` is missing or unknown in this snapshot"),
+                )
+                .with_help("verify a state after apply, or pass the map with --map"),
             );
         }
         v
@@ -925,7 +960,8 @@ impl MapReader {
     fn port_of(&mut self, address: &str, field: &'static str, v: &Scalar) -> Option<u16> {
         let n = v.int().and_then(|n| u16::try_from(n).ok()).filter(|n| *n > 0);
         if n.is_none() {
-            self.diags.push(Diagnostic::error(attr_loc(address, field), format!("`{}` is not a port 1-65535", v.text())));
+            self.diags
+                .push(Diagnostic::error(attr_loc(address, field), format!("`{}` is not a port 1-65535", v.text())));
         }
         n
     }
@@ -939,7 +975,10 @@ impl MapReader {
     }
 
     fn cidrs(&mut self, address: &str, list: Option<Vec<String>>) -> Vec<IpNet> {
-        list.unwrap_or_default().iter().filter_map(|c| self.parse(address, "cidrs", c.trim().parse::<IpNet>())).collect()
+        list.unwrap_or_default()
+            .iter()
+            .filter_map(|c| self.parse(address, "cidrs", c.trim().parse::<IpNet>()))
+            .collect()
     }
 
     fn service(&mut self, address: &str, s: TfService) -> Option<Service> {
@@ -970,12 +1009,15 @@ impl MapReader {
                 ..LoadBalancer::default()
             };
             for (proto, v) in lb.listeners.unwrap_or_default() {
-                if let (Some(n), Some(p)) = (self.named(address, "load_balancer", &proto), self.port_of(address, "load_balancer", &v)) {
+                if let (Some(n), Some(p)) =
+                    (self.named(address, "load_balancer", &proto), self.port_of(address, "load_balancer", &v))
+                {
                     out.listeners.insert(n, p);
                 }
             }
             out.target_port = lb.target_port.as_ref().and_then(|v| self.port_of(address, "load_balancer", v));
-            out.health_check_port = lb.health_check_port.as_ref().and_then(|v| self.port_of(address, "load_balancer", v));
+            out.health_check_port =
+                lb.health_check_port.as_ref().and_then(|v| self.port_of(address, "load_balancer", v));
             svc.load_balancer = Some(out);
         }
         Some(svc)
@@ -990,16 +1032,22 @@ impl MapReader {
             }
         };
         let (from, to) = (end(&r.from), end(&r.to));
-        let from = self.required(address, "from", from.as_deref()).and_then(|f| self.parse(address, "from", f.parse::<ServiceName>()));
-        let to = self.required(address, "to", to.as_deref()).and_then(|t| self.parse(address, "to", t.parse::<ServiceName>()));
+        let from = self
+            .required(address, "from", from.as_deref())
+            .and_then(|f| self.parse(address, "from", f.parse::<ServiceName>()));
+        let to = self
+            .required(address, "to", to.as_deref())
+            .and_then(|t| self.parse(address, "to", t.parse::<ServiceName>()));
         let protocol = self
             .required(address, "protocol", r.protocol.as_deref())
             .and_then(|p| self.parse(address, "protocol", p.parse::<Protocol>()));
         let reason = self
             .required(address, "reason", r.reason.as_deref())
             .and_then(|p| self.parse(address, "reason", Reason::new(p)));
-        let review_by = r.review_by.filter(|d| !d.is_empty()).and_then(|d| self.parse(address, "review_by", d.parse::<Date>()));
-        let cadence = r.cadence.filter(|d| !d.is_empty()).and_then(|d| self.parse(address, "cadence", d.parse::<Cadence>()));
+        let review_by =
+            r.review_by.filter(|d| !d.is_empty()).and_then(|d| self.parse(address, "review_by", d.parse::<Date>()));
+        let cadence =
+            r.cadence.filter(|d| !d.is_empty()).and_then(|d| self.parse(address, "cadence", d.parse::<Cadence>()));
         let mut rel = Relation::new(from?, to?, protocol?, reason?);
         rel.review_by = review_by;
         rel.cadence = cadence;
@@ -1015,11 +1063,15 @@ impl MapReader {
 
     fn boundary(&mut self, address: &str, b: TfBoundary) -> Vec<Boundary> {
         let mut out = Vec::new();
-        let Some(from) = self.required(address, "from", b.from.as_deref()).and_then(|f| self.parse(address, "from", f.parse::<Selector>()))
+        let Some(from) = self
+            .required(address, "from", b.from.as_deref())
+            .and_then(|f| self.parse(address, "from", f.parse::<Selector>()))
         else {
             return out;
         };
-        let Some(reason) = self.required(address, "reason", b.reason.as_deref()).and_then(|r| self.parse(address, "reason", Reason::new(r)))
+        let Some(reason) = self
+            .required(address, "reason", b.reason.as_deref())
+            .and_then(|r| self.parse(address, "reason", Reason::new(r)))
         else {
             return out;
         };
@@ -1028,8 +1080,12 @@ impl MapReader {
         };
         let talks = selectors(self, "never_talks_to", b.never_talks_to);
         let reaches = selectors(self, "never_reaches", b.never_reaches);
-        let except: Vec<ServiceName> =
-            b.except_through.unwrap_or_default().iter().filter_map(|s| self.parse(address, "except_through", s.parse())).collect();
+        let except: Vec<ServiceName> = b
+            .except_through
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| self.parse(address, "except_through", s.parse()))
+            .collect();
         let mk = |to: Vec<Selector>, kind: BoundaryKind, field: &'static str| {
             let mut fields = crate::model::FieldLocations::new();
             for f in ["from", "reason", field] {
@@ -1075,7 +1131,9 @@ impl AppmapResources {
         for (i, block) in blocks.iter().enumerate() {
             let text = |k: &str| constant(block.get(k)?)?.as_str().map(str::to_string);
             let list = |k: &str| -> Option<Vec<String>> {
-                constant(block.get(k)?)?.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                constant(block.get(k)?)?
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
             };
             let b = TfBoundary {
                 from: text("from"),
@@ -1135,8 +1193,9 @@ mod tests {
             "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}"#);
         assert_eq!(s.rules.len(), 6, "{:#?}", s.rules);
         assert_eq!(s.groups["sg-a"].vpc_id.as_deref(), Some("vpc-1"));
-        assert!(s.rules.iter().any(|r| r.peer == Peer::Cidr4("10.0.0.0/16".parse().unwrap())
-            && r.description.as_deref() == Some("office")));
+        assert!(s.rules.iter().any(
+            |r| r.peer == Peer::Cidr4("10.0.0.0/16".parse().unwrap()) && r.description.as_deref() == Some("office")
+        ));
         assert!(s.rules.iter().any(|r| r.traffic == Traffic::Icmp { ty: Some(8), code: None }));
         assert!(s.rules.iter().any(DeployedRule::is_default_egress));
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
@@ -1159,25 +1218,32 @@ mod tests {
         assert_eq!(s.rules.len(), 4, "{:#?}", s.rules);
         let all_tcp = Traffic::Tcp(PortRange::new(1, 65535).unwrap());
         assert!(s.rules.iter().any(|r| r.traffic == all_tcp && r.peer == Peer::Group("sg-a".into())));
-        assert!(s.rules.iter().any(|r| r.origin == "module.m.aws_vpc_security_group_egress_rule.e" && r.is_default_egress()));
+        assert!(
+            s.rules
+                .iter()
+                .any(|r| r.origin == "module.m.aws_vpc_security_group_egress_rule.e" && r.is_default_egress())
+        );
     }
 
     #[test]
     fn inline_blocks_and_rule_resources_count_once() {
-        let s = sg(r#"{"format_version": "1.0", "terraform_version": "1.15.5", "values": {"root_module": {"resources": [
+        let s = sg(
+            r#"{"format_version": "1.0", "terraform_version": "1.15.5", "values": {"root_module": {"resources": [
             {"address": "aws_security_group.a", "mode": "managed", "type": "aws_security_group",
              "values": {"id": "sg-a", "name": "a", "ingress": [{"protocol": "tcp", "from_port": 443, "to_port": 443,
                "cidr_blocks": ["10.0.0.0/8"], "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false, "description": ""}],
                "egress": []}},
             {"address": "aws_vpc_security_group_ingress_rule.a", "mode": "managed", "type": "aws_vpc_security_group_ingress_rule",
-             "values": {"security_group_id": "sg-a", "ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "10.0.0.0/8"}}]}}}"#);
+             "values": {"security_group_id": "sg-a", "ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "10.0.0.0/8"}}]}}}"#,
+        );
         assert_eq!(s.rules.len(), 1);
         assert_eq!(s.rules[0].origin, "aws_vpc_security_group_ingress_rule.a");
     }
 
     #[test]
     fn plan_reads_planned_values_and_the_map() {
-        let s = sg(r#"{"format_version": "1.2", "terraform_version": "1.15.5", "planned_values": {"root_module": {"resources": [
+        let s = sg(
+            r#"{"format_version": "1.2", "terraform_version": "1.15.5", "planned_values": {"root_module": {"resources": [
             {"address": "appmap_service.web", "mode": "managed", "type": "appmap_service",
              "values": {"name": "web", "zone": "public", "security_group_ids": ["sg-w"], "cidrs": [], "listens": {"https": 8443},
                "load_balancer": {"security_group_ids": ["sg-lb"], "listeners": {"https": 443}, "health_check_port": 8081},
@@ -1188,7 +1254,8 @@ mod tests {
             "configuration": {"provider_config": {"appmap": {"name": "appmap", "full_name": "registry.terraform.io/appmap/appmap",
               "expressions": {"manage_egress": {"constant_value": false},
                 "boundary": [{"from": {"constant_value": "internet"}, "never_talks_to": {"constant_value": ["web"]},
-                              "reason": {"constant_value": "no"}}]}}}}}"#);
+                              "reason": {"constant_value": "no"}}]}}}}}"#,
+        );
         assert_eq!(s.format, SnapshotFormat::TerraformPlan);
         let m = s.map.unwrap();
         assert_eq!(m.services.len(), 1);
@@ -1215,7 +1282,10 @@ mod tests {
             ("", "ends too early"),
             ("{\"SecurityGroups\": {}}", "t.json:1:"),
             ("{\"SecurityGroups\": [{\"GroupId\": 5}]}", "t.json:1:"),
-            (r#"{"values": {"root_module": {"resources": [{"type": "aws_security_group", "values": {"ingress": 3}}]}}}"#, "aws_security_group.values"),
+            (
+                r#"{"values": {"root_module": {"resources": [{"type": "aws_security_group", "values": {"ingress": 3}}]}}}"#,
+                "aws_security_group.values",
+            ),
         ] {
             let err = parse_snapshot("t.json", doc).unwrap_err().to_string();
             assert!(err.contains(want), "{doc}: {err}");

@@ -224,7 +224,8 @@ impl ValidMap {
                 }
             }
             if r.from.is_internet() && r.to.is_internet() {
-                diags.push(Diagnostic::error(r.loc("to"), "a relation from the internet to the internet means nothing"));
+                diags
+                    .push(Diagnostic::error(r.loc("to"), "a relation from the internet to the internet means nothing"));
                 ends_ok = false;
             }
             if r.protocol == Protocol::All && !r.acknowledge_all_traffic {
@@ -257,7 +258,10 @@ impl ValidMap {
                     if (f.is_external() || f.name.is_internet()) && (t.is_external() || t.name.is_internet()) {
                         diags.push(Diagnostic::warning(
                             r.location.clone(),
-                            format!("relation {} joins two services outside our control; no rule can be derived", r.id()),
+                            format!(
+                                "relation {} joins two services outside our control; no rule can be derived",
+                                r.id()
+                            ),
                         ));
                     }
                 }
@@ -292,7 +296,9 @@ impl ValidMap {
     pub fn expand(&self, sel: &Selector) -> Vec<ServiceName> {
         match sel {
             Selector::Service(n) => vec![n.clone()],
-            Selector::Zone(_) => self.services().filter(|s| self.selects(sel, &s.name)).map(|s| s.name.clone()).collect(),
+            Selector::Zone(_) => {
+                self.services().filter(|s| self.selects(sel, &s.name)).map(|s| s.name.clone()).collect()
+            }
         }
     }
 
@@ -353,7 +359,12 @@ impl ValidMap {
             diags.push(
                 Diagnostic::error(
                     v.location.clone(),
-                    format!("declared relations cross boundary `{}`: {}; path: {}", v.description, v.reason, chain.join(" then ")),
+                    format!(
+                        "declared relations cross boundary `{}`: {}; path: {}",
+                        v.description,
+                        v.reason,
+                        chain.join(" then ")
+                    ),
                 )
                 .with_help(format!("the path starts at {start}")),
             );

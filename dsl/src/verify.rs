@@ -62,8 +62,13 @@ pub enum FindingKind {
 
 impl FindingKind {
     /// Every kind.
-    pub const ALL: [FindingKind; 5] =
-        [FindingKind::Missing, FindingKind::Undeclared, FindingKind::Overbroad, FindingKind::Boundary, FindingKind::Stale];
+    pub const ALL: [FindingKind; 5] = [
+        FindingKind::Missing,
+        FindingKind::Undeclared,
+        FindingKind::Overbroad,
+        FindingKind::Boundary,
+        FindingKind::Stale,
+    ];
 
     /// `missing`, `undeclared`, ...
     pub const fn as_str(&self) -> &'static str {
@@ -89,15 +94,21 @@ impl FindingKind {
     /// One sentence on what the kind means.
     pub const fn description(&self) -> &'static str {
         match self {
-            FindingKind::Missing => "A rule the application map derives is not deployed: the flow it serves will break.",
+            FindingKind::Missing => {
+                "A rule the application map derives is not deployed: the flow it serves will break."
+            }
             FindingKind::Undeclared => {
                 "A deployed rule that no relation of the application map explains: a fence with no reason."
             }
             FindingKind::Overbroad => {
                 "A deployed rule admits more than the derived rule it stands for (ports, protocol -1, or a wider CIDR)."
             }
-            FindingKind::Boundary => "A deployed rule allows a flow that a never_talks_to or never_reaches boundary forbids.",
-            FindingKind::Stale => "A relation is past its review date, or names a retired service or one with no network bindings.",
+            FindingKind::Boundary => {
+                "A deployed rule allows a flow that a never_talks_to or never_reaches boundary forbids."
+            }
+            FindingKind::Stale => {
+                "A relation is past its review date, or names a retired service or one with no network bindings."
+            }
         }
     }
 }
@@ -352,8 +363,11 @@ pub fn verify_derived(vm: &ValidMap, derivation: &Derivation, snapshot: &Snapsho
                 continue;
             }
             let crossings = cx.crossings(r);
-            let wider: Vec<&Rule> =
-                here_d.iter().copied().filter(|d| r.traffic.contains(&d.traffic) && peer_contains(&r.peer, &d.peer)).collect();
+            let wider: Vec<&Rule> = here_d
+                .iter()
+                .copied()
+                .filter(|d| r.traffic.contains(&d.traffic) && peer_contains(&r.peer, &d.peer))
+                .collect();
             if wider.is_empty() {
                 findings.push(cx.undeclared(r, &crossings));
             } else {
@@ -619,7 +633,10 @@ impl<'a> Context<'a> {
         f.message = if group_seen {
             format!("derived rule {rule} is not deployed; the flow it serves will fail")
         } else {
-            format!("derived rule {rule} is not deployed: the snapshot does not show group {} at all", d.security_group_id)
+            format!(
+                "derived rule {rule} is not deployed: the snapshot does not show group {} at all",
+                d.security_group_id
+            )
         };
         let ports = match (from, to) {
             (Some(a), Some(b)) if a == b => format!(" {a}"),
@@ -685,15 +702,16 @@ impl<'a> Context<'a> {
                     (Some(a), Some(b)) => format!(" {a}-{b}"),
                     _ => String::new(),
                 };
-                format!("{p}{ports} {} {}", if d.direction == Direction::Ingress { "from" } else { "to" }, d.peer.value())
+                format!(
+                    "{p}{ports} {} {}",
+                    if d.direction == Direction::Ingress { "from" } else { "to" },
+                    d.peer.value()
+                )
             })
             .collect();
         let rule = self.describe_rule(&f, &r.peer);
-        let what = if r.is_default_egress() {
-            " (the allow-all egress rule AWS creates on every new group)"
-        } else {
-            ""
-        };
+        let what =
+            if r.is_default_egress() { " (the allow-all egress rule AWS creates on every new group)" } else { "" };
         f.message = format!("deployed rule {rule}{what} admits more than the derived {}", derived.join(", "));
         f.fix = if r.is_default_egress() {
             format!("revoke the default egress rule and keep only the derived {}", derived.join(", "))
@@ -812,7 +830,14 @@ impl Finding {
         // FNV-1a over the identifying fields: stable across runs and versions.
         let text = format!(
             "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            self.kind, self.security_group_id, self.direction, self.ip_protocol, self.from_port, self.to_port, self.peer, self.relation
+            self.kind,
+            self.security_group_id,
+            self.direction,
+            self.ip_protocol,
+            self.from_port,
+            self.to_port,
+            self.peer,
+            self.relation
         );
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in text.bytes() {
@@ -1106,7 +1131,8 @@ boundaries:
         )
     }
 
-    const PG_FROM_WEB: &str = r#"{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": "sg-web"}]}"#;
+    const PG_FROM_WEB: &str =
+        r#"{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": "sg-web"}]}"#;
     const WEB_OUT: &str = r#"{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": "sg-db"}]},
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": "sg-old"}]}"#;
 
@@ -1150,7 +1176,11 @@ boundaries:
 
     #[test]
     fn unmanaged_egress_is_not_checked() {
-        let vm = crate::load_str("m.yaml", "defaults: { manage_egress: false }\nservices:\n  a: { security_group_ids: [sg-a] }\n").unwrap();
+        let vm = crate::load_str(
+            "m.yaml",
+            "defaults: { manage_egress: false }\nservices:\n  a: { security_group_ids: [sg-a] }\n",
+        )
+        .unwrap();
         let snap = parse_snapshot("s.json", r#"{"SecurityGroups": [{"GroupId": "sg-a", "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}"#).unwrap();
         assert!(verify(&vm, &snap, &VerifyOptions::default()).findings.is_empty());
     }
@@ -1159,7 +1189,10 @@ boundaries:
     fn containment_of_peers() {
         let all4 = Peer::Cidr4("0.0.0.0/0".parse().unwrap());
         assert!(peer_contains(&all4, &Peer::Group("sg-1".into())));
-        assert!(peer_contains(&Peer::Cidr4("10.0.0.0/8".parse().unwrap()), &Peer::Cidr4("10.1.0.0/16".parse().unwrap())));
+        assert!(peer_contains(
+            &Peer::Cidr4("10.0.0.0/8".parse().unwrap()),
+            &Peer::Cidr4("10.1.0.0/16".parse().unwrap())
+        ));
         assert!(!peer_contains(&Peer::Cidr4("10.0.0.0/8".parse().unwrap()), &Peer::Group("sg-1".into())));
         assert!(Traffic::All.contains(&Traffic::Tcp(PortRange::single(1))));
     }

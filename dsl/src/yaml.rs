@@ -125,7 +125,8 @@ pub fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 None => return Err(SyntaxError { pos: p, message: "alias to an unknown anchor".into() }),
             },
             Event::Scalar(text, style, anchor, _) => {
-                let n = Node { kind: Kind::Scalar { text: text.into_owned(), plain: style == ScalarStyle::Plain }, pos: p };
+                let n =
+                    Node { kind: Kind::Scalar { text: text.into_owned(), plain: style == ScalarStyle::Plain }, pos: p };
                 if anchor > 0 {
                     anchors.insert(anchor, n.clone());
                 }

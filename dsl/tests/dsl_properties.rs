@@ -7,7 +7,8 @@ use appmap::{AppMap, Cadence, Peer, Port, ValidMap};
 use proptest::prelude::*;
 
 const ZONES: &[&str] = &["public", "app", "data", "pci"];
-const REASONS: &[&str] = &["User search queries", "Record orders", "Quarterly \"settlement\" report", "Cache: sessions & baskets"];
+const REASONS: &[&str] =
+    &["User search queries", "Record orders", "Quarterly \"settlement\" report", "Cache: sessions & baskets"];
 
 #[derive(Debug, Clone)]
 struct SvcSpec {

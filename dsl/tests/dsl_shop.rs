@@ -66,7 +66,8 @@ fn dsl_shop_locations_are_rust_call_sites() {
 fn dsl_shop_example_writes_its_artifacts() {
     let dir = temp_dir("example");
     let artifacts = shop::run(Some(&dir)).expect("the shop example runs");
-    for (file, text) in [("appmap.yaml", &artifacts.yaml), ("rules.json", &artifacts.rules_json), ("appmap.tf", &artifacts.hcl)]
+    for (file, text) in
+        [("appmap.yaml", &artifacts.yaml), ("rules.json", &artifacts.rules_json), ("appmap.tf", &artifacts.hcl)]
     {
         assert_eq!(&std::fs::read_to_string(dir.join(file)).expect(file), text, "{file}");
     }

@@ -14,7 +14,11 @@ fn check(expected: &Path, actual: &str) {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     match std::fs::read_to_string(expected) {
         Ok(want) if !update => {
-            assert!(want == actual, "{} differs from the output:\n--- expected\n{want}\n--- actual\n{actual}", expected.display())
+            assert!(
+                want == actual,
+                "{} differs from the output:\n--- expected\n{want}\n--- actual\n{actual}",
+                expected.display()
+            )
         }
         _ => std::fs::write(expected, actual).expect("write golden file"),
     }
@@ -46,7 +50,12 @@ fn golden_derivations_and_errors() {
         let text = std::fs::read_to_string(&case).expect("read case");
         let (ok, out) = render(&format!("{stem}.yaml"), &text);
         let want_error = stem.starts_with("err_");
-        assert_eq!(!ok, want_error, "{stem}: expected {}, got:\n{out}", if want_error { "errors" } else { "a valid map" });
+        assert_eq!(
+            !ok,
+            want_error,
+            "{stem}: expected {}, got:\n{out}",
+            if want_error { "errors" } else { "a valid map" }
+        );
         check(&case.with_extension(if ok { "json" } else { "err" }), &out);
     }
 }

@@ -41,7 +41,9 @@ fn snapshot(rules: &[&str]) -> Snapshot {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let [on, arrow, other, t] = parts[..] else { panic!("bad rule {line}") };
         let direction = if arrow == "<-" { Direction::Ingress } else { Direction::Egress };
-        s.groups.entry(on.to_string()).or_insert_with(|| appmap::snapshot::Group { id: on.to_string(), ..Default::default() });
+        s.groups
+            .entry(on.to_string())
+            .or_insert_with(|| appmap::snapshot::Group { id: on.to_string(), ..Default::default() });
         s.rules.push(DeployedRule {
             security_group_id: on.to_string(),
             direction,
@@ -91,7 +93,11 @@ fn with_open_egress<'a>(rules: &[&'a str], groups: &[&str], buf: &'a mut Vec<Str
 #[test]
 fn cycle_reaches_both_ways_and_beyond() {
     let mut buf = Vec::new();
-    let rules = with_open_egress(&["sg-b <- sg-a tcp:443", "sg-a <- sg-b tcp:443", "sg-c <- sg-b tcp:5432"], &["sg-a", "sg-b"], &mut buf);
+    let rules = with_open_egress(
+        &["sg-b <- sg-a tcp:443", "sg-a <- sg-b tcp:443", "sg-c <- sg-b tcp:5432"],
+        &["sg-a", "sg-b"],
+        &mut buf,
+    );
     check(
         &rules,
         "sg-a",
@@ -110,7 +116,13 @@ fn diamond_has_no_choke_point_until_it_narrows() {
     let mut buf = Vec::new();
     let groups = ["sg-s", "sg-a", "sg-b", "sg-m"];
     let rules = with_open_egress(
-        &["sg-a <- sg-s tcp:443", "sg-b <- sg-s tcp:443", "sg-m <- sg-a tcp:443", "sg-m <- sg-b tcp:443", "sg-t <- sg-m tcp:443"],
+        &[
+            "sg-a <- sg-s tcp:443",
+            "sg-b <- sg-s tcp:443",
+            "sg-m <- sg-a tcp:443",
+            "sg-m <- sg-b tcp:443",
+            "sg-t <- sg-m tcp:443",
+        ],
         &groups,
         &mut buf,
     );
@@ -142,7 +154,12 @@ fn icmp_only_rule_is_an_icmp_edge_and_needs_matching_egress() {
 
 #[test]
 fn one_port_rule_keeps_only_the_common_port() {
-    check(&["sg-b <- sg-a tcp:443", "sg-a -> sg-b tcp:1-1024"], "sg-a", "sg-b", "sg-a -[tcp:443]-> sg-b (1)\nchoke sg-b: -");
+    check(
+        &["sg-b <- sg-a tcp:443", "sg-a -> sg-b tcp:1-1024"],
+        "sg-a",
+        "sg-b",
+        "sg-a -[tcp:443]-> sg-b (1)\nchoke sg-b: -",
+    );
     let g = Graph::from_snapshot(&snapshot(&["sg-b <- sg-a tcp:443", "sg-a -> sg-b tcp:80"]), None);
     assert_eq!(g.edge_count(), 0, "egress on 80 and ingress on 443 share no port");
 }
@@ -165,12 +182,21 @@ fn a_group_without_egress_rules_opens_nothing() {
 fn internet_and_cidr_peers() {
     let mut buf = Vec::new();
     let rules = with_open_egress(
-        &["sg-web <- 0.0.0.0/0 tcp:443", "sg-web <- ::/0 tcp:443", "sg-admin <- 10.0.0.0/8 tcp:22", "sg-db <- sg-web tcp:5432", "sg-db <- sg-admin tcp:5432"],
+        &[
+            "sg-web <- 0.0.0.0/0 tcp:443",
+            "sg-web <- ::/0 tcp:443",
+            "sg-admin <- 10.0.0.0/8 tcp:22",
+            "sg-db <- sg-web tcp:5432",
+            "sg-db <- sg-admin tcp:5432",
+        ],
         &["sg-web", "sg-admin"],
         &mut buf,
     );
     let g = Graph::from_snapshot(&snapshot(&rules), None);
-    assert_eq!(answer(&g, "internet", "sg-db", None), "internet -[tcp:443]-> sg-web -[tcp:5432]-> sg-db (2)\nchoke sg-db: sg-web");
+    assert_eq!(
+        answer(&g, "internet", "sg-db", None),
+        "internet -[tcp:443]-> sg-web -[tcp:5432]-> sg-db (2)\nchoke sg-db: sg-web"
+    );
     // An address inside 10.0.0.0/8 is admitted by the CIDR rule and by the internet rule.
     assert_eq!(
         answer(&g, "10.1.2.3", "sg-db", None),
@@ -186,7 +212,12 @@ fn internet_and_cidr_peers() {
 fn the_internet_is_an_endpoint_never_a_relay() {
     // sg-a may send anything to the internet and the internet may reach sg-b,
     // but "the internet" is everyone, not a host that relays sg-a's traffic.
-    let rules = ["sg-a -> 0.0.0.0/0 all", "sg-b <- 0.0.0.0/0 tcp:443", "sg-c <- 10.0.0.0/8 tcp:22", "sg-a -> 10.0.0.0/8 tcp:22"];
+    let rules = [
+        "sg-a -> 0.0.0.0/0 all",
+        "sg-b <- 0.0.0.0/0 tcp:443",
+        "sg-c <- 10.0.0.0/8 tcp:22",
+        "sg-a -> 10.0.0.0/8 tcp:22",
+    ];
     let g = Graph::from_snapshot(&snapshot(&rules), None);
     assert_eq!(answer(&g, "sg-a", "sg-b,sg-c", None), "");
     assert_eq!(answer(&g, "internet", "sg-b", None), "internet -[tcp:443]-> sg-b (1)\nchoke sg-b: -");
@@ -200,7 +231,11 @@ fn the_internet_is_an_endpoint_never_a_relay() {
 #[test]
 fn max_hops_cuts_long_paths() {
     let mut buf = Vec::new();
-    let rules = with_open_egress(&["sg-b <- sg-a all", "sg-c <- sg-b all", "sg-d <- sg-c all"], &["sg-a", "sg-b", "sg-c"], &mut buf);
+    let rules = with_open_egress(
+        &["sg-b <- sg-a all", "sg-c <- sg-b all", "sg-d <- sg-c all"],
+        &["sg-a", "sg-b", "sg-c"],
+        &mut buf,
+    );
     let g = Graph::from_snapshot(&snapshot(&rules), None);
     assert_eq!(answer(&g, "sg-a", "sg-b,sg-c,sg-d", Some(2)).lines().filter(|l| !l.starts_with("choke")).count(), 2);
 }
@@ -301,8 +336,10 @@ fn load_balancer_hops_are_one_flow() {
 
 #[test]
 fn diff_reports_opened_and_closed_pairs() {
-    let before = snapshot(&["sg-a -> 0.0.0.0/0 all", "sg-b -> 0.0.0.0/0 all", "sg-b <- sg-a tcp:443", "sg-c <- sg-b tcp:5432"]);
-    let after = snapshot(&["sg-a -> 0.0.0.0/0 all", "sg-b -> 0.0.0.0/0 all", "sg-b <- sg-a tcp:443", "sg-d <- sg-b tcp:5432"]);
+    let before =
+        snapshot(&["sg-a -> 0.0.0.0/0 all", "sg-b -> 0.0.0.0/0 all", "sg-b <- sg-a tcp:443", "sg-c <- sg-b tcp:5432"]);
+    let after =
+        snapshot(&["sg-a -> 0.0.0.0/0 all", "sg-b -> 0.0.0.0/0 all", "sg-b <- sg-a tcp:443", "sg-d <- sg-b tcp:5432"]);
     let (gb, ga) = (Graph::from_snapshot(&before, None), Graph::from_snapshot(&after, None));
     let d = paths::diff(&gb, &ga, &[], &[]).expect("diff");
     let opened: Vec<String> = d.opened.iter().map(ToString::to_string).collect();
@@ -321,7 +358,10 @@ fn bad_selectors_say_what_to_write() {
     let e = g.select(&"card-vault-bd".parse().expect("sel")).unwrap_err().to_string();
     assert!(e.contains("did you mean `card-vault-db`"), "{e}");
     assert!("zone:".parse::<NodeSelector>().is_err());
-    assert_eq!(g.select(&"sg-0a10000000000e002".parse().expect("sel")).expect("group"), vec![g.find("card-vault-db").expect("n")]);
+    assert_eq!(
+        g.select(&"sg-0a10000000000e002".parse().expect("sel")).expect("group"),
+        vec![g.find("card-vault-db").expect("n")]
+    );
 }
 
 // ---------- golden outputs for the shop example ----------
@@ -340,7 +380,11 @@ fn golden(expected: &Path, actual: &str) {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     match std::fs::read_to_string(expected) {
         Ok(want) if !update => {
-            assert!(want == actual, "{} differs from the output:\n--- expected\n{want}\n--- actual\n{actual}", expected.display())
+            assert!(
+                want == actual,
+                "{} differs from the output:\n--- expected\n{want}\n--- actual\n{actual}",
+                expected.display()
+            )
         }
         _ => std::fs::write(expected, actual).expect("write golden file"),
     }
@@ -351,7 +395,11 @@ fn golden_shop_paths() {
     let vm = shop();
     let g = Graph::from_map(&vm);
     let dir = repo().join("tests/fixtures/paths");
-    for (name, from, to) in [("shop-internet-to-pci", "internet", "zone:pci"), ("shop-internet-to-data", "internet", "zone:data"), ("shop-public-to-external", "zone:public", "payment-provider")] {
+    for (name, from, to) in [
+        ("shop-internet-to-pci", "internet", "zone:pci"),
+        ("shop-internet-to-data", "internet", "zone:data"),
+        ("shop-public-to-external", "zone:public", "payment-provider"),
+    ] {
         let q = Query { from: sels(from), to: sels(to), max_hops: None };
         let r = paths::report(&g, &q, Some(&vm)).expect("report");
         golden(&dir.join(format!("{name}.json")), &r.to_json());

@@ -21,13 +21,23 @@ fn arb_map() -> impl Strategy<Value = Map> {
                 let mut s = Service::new(format!("svc-{i}").parse().unwrap());
                 match kind {
                     0 => {}
-                    1 => s.cidrs = vec![format!("10.{i}.0.0/16").parse().unwrap(), format!("2001:db8:{i}::/48").parse().unwrap()],
+                    1 => {
+                        s.cidrs = vec![
+                            format!("10.{i}.0.0/16").parse().unwrap(),
+                            format!("2001:db8:{i}::/48").parse().unwrap(),
+                        ]
+                    }
                     _ => s.security_group_ids = (0..=*groups).map(|g| format!("sg-{i}-{g}")).collect(),
                 }
                 if *lb && *kind >= 2 {
                     s.load_balancer = Some(appmap::LoadBalancer {
                         security_group_ids: vec![format!("sg-lb-{i}")],
-                        listeners: [(appmap::Named::Https, 443), (appmap::Named::Postgres, 5432), (appmap::Named::Redis, 6379)].into(),
+                        listeners: [
+                            (appmap::Named::Https, 443),
+                            (appmap::Named::Postgres, 5432),
+                            (appmap::Named::Redis, 6379),
+                        ]
+                        .into(),
                         target_port: Some(8080),
                         health_check_port: Some(8081),
                         ..Default::default()
@@ -37,7 +47,8 @@ fn arb_map() -> impl Strategy<Value = Map> {
             }
             let n = svcs.len();
             for (a, b, p) in rels {
-                let from: ServiceName = if a >= n { ServiceName::internet() } else { format!("svc-{a}").parse().unwrap() };
+                let from: ServiceName =
+                    if a >= n { ServiceName::internet() } else { format!("svc-{a}").parse().unwrap() };
                 let to: ServiceName = format!("svc-{}", b % n).parse().unwrap();
                 let protocol: Protocol = PROTOCOLS[p].parse().unwrap();
                 let behind_lb = map.services[b % n].load_balancer.is_some();
@@ -47,7 +58,12 @@ fn arb_map() -> impl Strategy<Value = Map> {
                 if behind_lb && protocol == Protocol::DNS {
                     continue;
                 }
-                map.relations.push(Relation::new(from, to, protocol, Reason::new(format!("reason {a} {b} {p}")).unwrap()));
+                map.relations.push(Relation::new(
+                    from,
+                    to,
+                    protocol,
+                    Reason::new(format!("reason {a} {b} {p}")).unwrap(),
+                ));
             }
             map
         })

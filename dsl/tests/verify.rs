@@ -26,7 +26,11 @@ fn check(expected: &Path, actual: &str) {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     match std::fs::read_to_string(expected) {
         Ok(want) if !update => {
-            assert!(want == actual, "{} differs from the output:\n--- expected\n{want}\n--- actual\n{actual}", expected.display())
+            assert!(
+                want == actual,
+                "{} differs from the output:\n--- expected\n{want}\n--- actual\n{actual}",
+                expected.display()
+            )
         }
         _ => {
             std::fs::create_dir_all(expected.parent().expect("parent")).expect("golden dir");
@@ -36,7 +40,8 @@ fn check(expected: &Path, actual: &str) {
 }
 
 fn shop() -> ValidMap {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop/appmap.yaml")).expect("shop map");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/shop/appmap.yaml"))
+        .expect("shop map");
     appmap::load_str("examples/shop/appmap.yaml", &text).expect("shop map is valid")
 }
 
@@ -124,8 +129,17 @@ fn json_output_has_the_contract_fields() {
     let v: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
     for f in v["findings"].as_array().expect("findings") {
         for k in [
-            "kind", "severity", "security_group_id", "direction", "ip_protocol", "from_port", "to_port", "peer", "relation",
-            "reason", "message",
+            "kind",
+            "severity",
+            "security_group_id",
+            "direction",
+            "ip_protocol",
+            "from_port",
+            "to_port",
+            "peer",
+            "relation",
+            "reason",
+            "message",
         ] {
             assert!(f.get(k).is_some(), "finding without `{k}`: {f}");
         }
@@ -164,10 +178,16 @@ sys.exit(1 if bad else 0)
         args.push(p.display().to_string());
     }
     let python = fixtures().join("../../../.tools/sarif-venv/bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/setup-tools.sh (installs tests/fixtures/verify/requirements-sarif.txt)", python.display());
-    let out = Command::new(&python).arg("-c").args(&args).output().unwrap_or_else(|e| {
-        panic!("cannot run {} ({e}); run scripts/setup-tools.sh", python.display())
-    });
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup-tools.sh (installs tests/fixtures/verify/requirements-sarif.txt)",
+        python.display()
+    );
+    let out = Command::new(&python)
+        .arg("-c")
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} ({e}); run scripts/setup-tools.sh", python.display()));
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -213,20 +233,72 @@ fn a_large_snapshot_parses_and_verifies_clean() {
 fn snapshot_like() -> impl Strategy<Value = serde_json::Value> {
     use serde_json::{Value, json};
     let keys = prop::sample::select(vec![
-        "SecurityGroups", "GroupId", "IpPermissions", "IpPermissionsEgress", "IpProtocol", "FromPort", "ToPort", "IpRanges",
-        "CidrIp", "Ipv6Ranges", "CidrIpv6", "UserIdGroupPairs", "PrefixListIds", "PrefixListId", "values", "planned_values",
-        "root_module", "resources", "child_modules", "type", "address", "security_group_id", "ip_protocol", "from_port",
-        "to_port", "cidr_ipv4", "cidr_blocks", "self", "ingress", "egress", "protocol", "name", "from", "to", "reason",
-        "configuration", "provider_config", "expressions", "boundary", "format_version", "terraform_version",
+        "SecurityGroups",
+        "GroupId",
+        "IpPermissions",
+        "IpPermissionsEgress",
+        "IpProtocol",
+        "FromPort",
+        "ToPort",
+        "IpRanges",
+        "CidrIp",
+        "Ipv6Ranges",
+        "CidrIpv6",
+        "UserIdGroupPairs",
+        "PrefixListIds",
+        "PrefixListId",
+        "values",
+        "planned_values",
+        "root_module",
+        "resources",
+        "child_modules",
+        "type",
+        "address",
+        "security_group_id",
+        "ip_protocol",
+        "from_port",
+        "to_port",
+        "cidr_ipv4",
+        "cidr_blocks",
+        "self",
+        "ingress",
+        "egress",
+        "protocol",
+        "name",
+        "from",
+        "to",
+        "reason",
+        "configuration",
+        "provider_config",
+        "expressions",
+        "boundary",
+        "format_version",
+        "terraform_version",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         prop::sample::select(vec![
-            "tcp", "-1", "icmp", "6", "58", "0.0.0.0/0", "::/0", "10.0.0.0/33", "sg-1", "ingress", "egress",
-            "aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "appmap_service",
-            "appmap_relation", "https", "web", "",
+            "tcp",
+            "-1",
+            "icmp",
+            "6",
+            "58",
+            "0.0.0.0/0",
+            "::/0",
+            "10.0.0.0/33",
+            "sg-1",
+            "ingress",
+            "egress",
+            "aws_security_group",
+            "aws_security_group_rule",
+            "aws_vpc_security_group_ingress_rule",
+            "appmap_service",
+            "appmap_relation",
+            "https",
+            "web",
+            "",
         ])
         .prop_map(|s| json!(s)),
     ];

@@ -112,8 +112,7 @@ pub fn run(out: Option<&Path>) -> Result<Artifacts, Box<dyn Error>> {
     let map = AppMap::new();
     declare(&map);
     let valid = map.build()?;
-    let artifacts =
-        Artifacts { yaml: valid.to_yaml(), rules_json: valid.derive().to_json(), hcl: valid.to_hcl() };
+    let artifacts = Artifacts { yaml: valid.to_yaml(), rules_json: valid.derive().to_json(), hcl: valid.to_hcl() };
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)?;
         std::fs::write(dir.join("appmap.yaml"), &artifacts.yaml)?;

@@ -49,7 +49,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     to_line.sort();
     to_schema.sort();
     println!("provider: {bin}  iterations: {n}");
-    for (name, v) in [("spawn -> handshake line (mTLS)", &to_line), ("spawn -> GetProviderSchema over mTLS", &to_schema)] {
+    for (name, v) in
+        [("spawn -> handshake line (mTLS)", &to_line), ("spawn -> GetProviderSchema over mTLS", &to_schema)]
+    {
         println!(
             "{name:40} min {:>7.2?}  median {:>7.2?}  p90 {:>7.2?}  max {:>7.2?}",
             v[0],

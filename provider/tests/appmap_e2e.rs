@@ -9,7 +9,7 @@ mod e2e_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use e2e_support::{workspace_root, Terraform, TfOutput};
+use e2e_support::{Terraform, TfOutput, workspace_root};
 use serde_json::Value;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-appmap");
@@ -67,7 +67,8 @@ fn apply(tf: &Terraform) {
 }
 
 fn assert_converged(tf: &Terraform) {
-    tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]).assert_code(0, "plan -detailed-exitcode (no changes)");
+    tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+        .assert_code(0, "plan -detailed-exitcode (no changes)");
 }
 
 /// The `resource_changes` entry for `address`.
@@ -87,7 +88,12 @@ fn actions(plan: &Value) -> BTreeMap<String, Vec<String>> {
         .expect("resource_changes")
         .iter()
         .map(|c| {
-            let acts = c["change"]["actions"].as_array().expect("actions").iter().map(|a| a.as_str().unwrap_or("").to_string()).collect();
+            let acts = c["change"]["actions"]
+                .as_array()
+                .expect("actions")
+                .iter()
+                .map(|a| a.as_str().unwrap_or("").to_string())
+                .collect();
             (c["address"].as_str().unwrap_or("").to_string(), acts)
         })
         .collect()
@@ -121,7 +127,8 @@ fn failing_plan(tf: &Terraform) -> String {
 #[track_caller]
 fn assert_points_at(all: &str, tf: &Terraform, resource: (&str, &str), needle: &str) {
     let src = std::fs::read_to_string(tf.dir().join("main.tf")).expect("main.tf");
-    let hits: Vec<(usize, &str)> = src.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, l)| (i + 1, l)).collect();
+    let hits: Vec<(usize, &str)> =
+        src.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, l)| (i + 1, l)).collect();
     assert_eq!(hits.len(), 1, "`{needle}` must occur once in main.tf:\n{src}");
     let (n, text) = hits[0];
     let (ty, name) = resource;
@@ -241,7 +248,9 @@ fn rule_keys_stay_known_when_group_ids_are_unknown() {
 
     // Which fields are unknown, and nothing else.
     let unknown_fields = |v: &Value| -> BTreeSet<String> {
-        v.as_object().map(|o| o.iter().filter(|(_, b)| **b == Value::Bool(true)).map(|(k, _)| k.clone()).collect()).unwrap_or_default()
+        v.as_object()
+            .map(|o| o.iter().filter(|(_, b)| **b == Value::Bool(true)).map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default()
     };
     assert_eq!(unknown_fields(&unknown["ingress_rules"][INGRESS_WEB]), set(&["referenced_security_group_id"]));
     assert_eq!(unknown_fields(&unknown["egress_rules"][EGRESS_WEB]), set(&["security_group_id"]));
@@ -279,7 +288,8 @@ resource "terraform_data" "egress" {{
     apply(&tf);
     let state = show_json(&tf, "");
     let resources = state["values"]["root_module"]["resources"].as_array().expect("resources");
-    let find = |addr: &str| resources.iter().find(|r| r["address"] == addr).unwrap_or_else(|| panic!("{addr} not in state"));
+    let find =
+        |addr: &str| resources.iter().find(|r| r["address"] == addr).unwrap_or_else(|| panic!("{addr} not in state"));
     let sg = find("terraform_data.sg_web")["values"]["id"].as_str().expect("sg id").to_string();
     assert_eq!(find(&ingress_addr)["values"]["output"]["referenced_security_group_id"], sg.as_str());
     assert_eq!(find(&egress_addr)["values"]["output"]["security_group_id"], sg.as_str());
@@ -359,7 +369,11 @@ output "ingress_keys" {{
             .collect();
         assert_eq!(instances, union, "{dir}: one instance per distinct rule key");
         if dir == "egress" {
-            assert!(total > union.len(), "the fixture must share a rule between relations ({total} vs {})", union.len());
+            assert!(
+                total > union.len(),
+                "the fixture must share a rule between relations ({total} vs {})",
+                union.len()
+            );
         }
     }
     // The rule both listeners share appears once, and the unknown-id rule is there.
@@ -408,7 +422,12 @@ resource "terraform_data" "ingress" {{
     }
     let after = &change(&plan, "appmap_relation.frontend_to_search")["change"]["after"];
     assert_eq!(after["reason"], "Search box and autocomplete");
-    assert!(after["ingress_rules"][INGRESS_FRONTEND]["description"].as_str().unwrap_or("").contains("Search box and autocomplete"));
+    assert!(
+        after["ingress_rules"][INGRESS_FRONTEND]["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Search box and autocomplete")
+    );
 
     apply(&tf);
     assert_converged(&tf);
@@ -599,7 +618,12 @@ import {{
     assert!(all.contains("FROM->TO:PROTOCOL"), "{all}");
 
     // Well-formed, but naming a protocol that does not exist.
-    rewrite(&tf, &format!("{FRONTEND_SEARCH}\nimport {{\n  to = appmap_relation.frontend_to_search\n  id = \"frontend->search-api:htps\"\n}}\n"));
+    rewrite(
+        &tf,
+        &format!(
+            "{FRONTEND_SEARCH}\nimport {{\n  to = appmap_relation.frontend_to_search\n  id = \"frontend->search-api:htps\"\n}}\n"
+        ),
+    );
     let all = failing_plan(&tf);
     assert!(all.contains("Invalid import id"), "{all}");
     assert!(all.contains("PROTOCOL `htps`"), "{all}");
@@ -640,7 +664,10 @@ resource "appmap_relation" "web_to_db" {
 "#,
     );
     let all = failing_plan(&tf);
-    assert!(all.contains("Error: relation web->orders-db:postgres crosses boundary `web never_talks_to orders-db`"), "{all}");
+    assert!(
+        all.contains("Error: relation web->orders-db:postgres crosses boundary `web never_talks_to orders-db`"),
+        "{all}"
+    );
     assert!(all.contains("The web tier never queries databases directly"), "{all}");
     assert_points_at(&all, &tf, ("appmap_relation", "web_to_db"), "to       = appmap_service.orders_db.ref");
 }
@@ -702,7 +729,8 @@ resource "appmap_boundary_check" "pci" {{
     assert!(error.contains("boundary `internet never_reaches zone:pci`"), "{error}");
     assert!(error.contains("PCI DSS: card data only through the payments service"), "{error}");
     // The path, hop by hop and in order, each hop naming its relation.
-    let hops = ["internet->web:https", "web->card-db:postgres"].map(|h| error.find(h).unwrap_or_else(|| panic!("hop {h} missing: {error}")));
+    let hops = ["internet->web:https", "web->card-db:postgres"]
+        .map(|h| error.find(h).unwrap_or_else(|| panic!("hop {h} missing: {error}")));
     assert!(hops[0] < hops[1], "hops out of order: {error}");
     assert!(error.contains("tcp:443") && error.contains("tcp:5432"), "ports of the hops: {error}");
     assert_points_at(&all, &tf, ("appmap_boundary_check", "pci"), "relations = [");
@@ -821,7 +849,11 @@ fn plan_json_has_reason_and_rules_for_every_relation_of_the_shop() {
             current = None;
         }
     }
-    assert_eq!(declared.len(), src.matches("resource \"appmap_relation\" ").count(), "a reason per relation: {declared:#?}");
+    assert_eq!(
+        declared.len(),
+        src.matches("resource \"appmap_relation\" ").count(),
+        "a reason per relation: {declared:#?}"
+    );
     assert!(declared.len() > 1, "{declared:#?}");
 
     let mut seen = 0;

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_support::{workspace_root, Terraform};
+use e2e_support::{Terraform, workspace_root};
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-appmap");
 
@@ -166,7 +166,14 @@ fn checkov_policies_flag_exactly_the_bad_relations_in_the_plan() {
     assert_policy(
         &results,
         "CKV2_APPMAP_1",
-        &["placeholder_todo", "placeholder_tbd", "placeholder_na", "placeholder_todo_colon", "ticket_only", "issue_number_only"],
+        &[
+            "placeholder_todo",
+            "placeholder_tbd",
+            "placeholder_na",
+            "placeholder_todo_colon",
+            "ticket_only",
+            "issue_number_only",
+        ],
     );
     // CKV2_APPMAP_2: no derived rule opens protocol -1 or every port.
     assert_policy(&results, "CKV2_APPMAP_2", &["all_traffic", "all_tcp_ports", "all_traffic_unknown_group"]);
@@ -176,7 +183,8 @@ fn checkov_policies_flag_exactly_the_bad_relations_in_the_plan() {
 
 #[test]
 fn the_shop_example_passes_every_policy() {
-    let main_tf = std::fs::read_to_string(workspace_root().join("examples/shop/main.tf")).expect("read examples/shop/main.tf");
+    let main_tf =
+        std::fs::read_to_string(workspace_root().join("examples/shop/main.tf")).expect("read examples/shop/main.tf");
     let (_tf, json) = plan_json(&main_tf);
     let results = checkov(&json);
     for id in POLICIES {

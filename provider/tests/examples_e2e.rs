@@ -8,7 +8,7 @@ mod e2e_support;
 
 use std::path::{Path, PathBuf};
 
-use e2e_support::{workspace_root, Terraform};
+use e2e_support::{Terraform, workspace_root};
 use serde_json::Value;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-appmap");
@@ -28,8 +28,11 @@ fn read(path: &Path) -> String {
 /// `(type, example file, doc file)` for every documented type.
 fn documented() -> Vec<(String, PathBuf, PathBuf)> {
     let root = workspace_root();
-    let mut out = vec![("provider".to_string(), root.join("examples/provider/provider.tf"), root.join("docs/index.md"))];
-    for (kind, file, docs) in [("resources", "resource.tf", "resources"), ("data-sources", "data-source.tf", "data-sources")] {
+    let mut out =
+        vec![("provider".to_string(), root.join("examples/provider/provider.tf"), root.join("docs/index.md"))];
+    for (kind, file, docs) in
+        [("resources", "resource.tf", "resources"), ("data-sources", "data-source.tf", "data-sources")]
+    {
         let dir = root.join("examples").join(kind);
         let mut types: Vec<String> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -59,7 +62,11 @@ fn plan_example(example: &Path) -> (Terraform, e2e_support::TfOutput) {
 
 /// Warning lines, apart from the one `dev_overrides` always prints.
 fn warnings(output: &str) -> Vec<String> {
-    output.lines().filter(|l| l.contains("Warning:") && !l.contains("Provider development overrides")).map(str::to_string).collect()
+    output
+        .lines()
+        .filter(|l| l.contains("Warning:") && !l.contains("Provider development overrides"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -87,7 +94,8 @@ fn shop_example_plans_cleanly() {
     let show = tf.run(&["show", "-json", "tfplan"]);
     show.assert_code(0, "show -json");
     let plan: Value = serde_json::from_str(&show.stdout).expect("plan JSON");
-    let count = |ty: &str| plan["resource_changes"].as_array().map_or(0, |c| c.iter().filter(|r| r["type"] == ty).count());
+    let count =
+        |ty: &str| plan["resource_changes"].as_array().map_or(0, |c| c.iter().filter(|r| r["type"] == ty).count());
     let src = read(&workspace_root().join("examples/shop/main.tf"));
     for ty in ["appmap_service", "appmap_relation", "appmap_boundary_check"] {
         let declared = src.matches(&format!("resource \"{ty}\" ")).count();

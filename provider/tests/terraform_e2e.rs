@@ -64,7 +64,8 @@ fn plan_apply_noop_update_replace_destroy() {
     assert_eq!(json["summary"]["value"], "web: 2 port(s)");
 
     // Converged: nothing to do.
-    tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]).assert_code(0, "plan -detailed-exitcode after apply");
+    tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+        .assert_code(0, "plan -detailed-exitcode after apply");
 
     // In-place update of a nested attribute.
     tf.write("main.tf", &config("web", "[{ port = 8443 }]"));

@@ -72,7 +72,8 @@ fn rename_stand_ins(values: &mut Value) {
 
 fn applied_shop_state() -> Value {
     let tf = Terraform::new(env!("CARGO_BIN_EXE_terraform-provider-appmap"));
-    let shop = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/main.tf")).expect("shop main.tf");
+    let shop = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/main.tf"))
+        .expect("shop main.tf");
     tf.write("main.tf", &shop);
     tf.write("rules.tf", RULES_TF);
     tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]).assert_code(0, "apply");
@@ -151,7 +152,10 @@ fn applied_shop_state_verifies_clean_then_shows_planted_findings() {
     // Overbroad: the widened rule (which also means its exact rule is not there as such).
     assert!(kinds.contains(&(FindingKind::Overbroad, Some("sg-0a10000000000d001".into()), Some(65535))), "{text}");
     // The internet into the PCI zone: a boundary crossing, and a rule no relation explains.
-    assert!(kinds.iter().any(|k| k.0 == FindingKind::Boundary && k.1.as_deref() == Some("sg-0a10000000000e002")), "{text}");
+    assert!(
+        kinds.iter().any(|k| k.0 == FindingKind::Boundary && k.1.as_deref() == Some("sg-0a10000000000e002")),
+        "{text}"
+    );
     // Nothing else: every finding is about one of the three planted changes.
     for f in &report.findings {
         let gid = f.security_group_id.as_deref().unwrap_or_default();
@@ -167,18 +171,17 @@ fn applied_shop_state_verifies_clean_then_shows_planted_findings() {
 #[test]
 fn a_plan_that_adds_a_relation_opens_exactly_the_new_paths() {
     let tf = Terraform::new(env!("CARGO_BIN_EXE_terraform-provider-appmap"));
-    let shop = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/main.tf")).expect("shop main.tf");
+    let shop = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/main.tf"))
+        .expect("shop main.tf");
     tf.write("main.tf", &shop);
     tf.write("rules.tf", RULES_TF);
     tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]).assert_code(0, "apply");
 
     // The change under review: search-api starts reading the orders database.
-    let changed = shop
-        .replace(
-            "    appmap_relation.storefront_to_search_api,\n",
-            "    appmap_relation.storefront_to_search_api,\n    appmap_relation.search_api_to_orders_db,\n",
-        )
-        + r#"
+    let changed = shop.replace(
+        "    appmap_relation.storefront_to_search_api,\n",
+        "    appmap_relation.storefront_to_search_api,\n    appmap_relation.search_api_to_orders_db,\n",
+    ) + r#"
 resource "appmap_relation" "search_api_to_orders_db" {
   from     = appmap_service.search_api.ref
   to       = appmap_service.orders_db.ref

@@ -210,7 +210,15 @@ impl ValidMap {
         // Every field in the key, so that even a relation declared twice
         // (a warning) cannot make the output depend on declaration order.
         relations.sort_by_cached_key(|r| {
-            (r.id(), r.reason.clone(), r.review_by, r.cadence, r.owner.clone(), r.ticket.clone(), r.acknowledge_all_traffic)
+            (
+                r.id(),
+                r.reason.clone(),
+                r.review_by,
+                r.cadence,
+                r.owner.clone(),
+                r.ticket.clone(),
+                r.acknowledge_all_traffic,
+            )
         });
         if relations.iter().any(|r| r.from.is_internet() || r.to.is_internet()) {
             body = body.add_block(Block::builder("data").add_label(INTERNET_DATA.0).add_label(INTERNET_DATA.1).build());
@@ -224,7 +232,8 @@ impl ValidMap {
         let mut formatter = hcl::format::Formatter::builder().compact_arrays(true).build_vec();
         let text = body.build().format_string(&mut formatter).unwrap_or_else(|e| format!("# cannot format HCL: {e}\n"));
         // The provider's source address; without it Terraform looks for hashicorp/appmap.
-        const TERRAFORM_BLOCK: &str = "terraform {\n  required_providers {\n    appmap = {\n      source = \"appmap/appmap\"\n    }\n  }\n}\n\n";
+        const TERRAFORM_BLOCK: &str =
+            "terraform {\n  required_providers {\n    appmap = {\n      source = \"appmap/appmap\"\n    }\n  }\n}\n\n";
         format!("{TERRAFORM_BLOCK}{}", terraform_fmt(&text))
     }
 }

@@ -274,7 +274,13 @@ impl AppMap {
     /// ```
     #[track_caller]
     pub fn never_reaches(&self, from: impl Into<Peer>, to: impl IntoPeers, reason: &str) -> BoundaryHandle<'_> {
-        self.boundary(from.into(), to.into_peers(), reason, BoundaryKind::NeverReaches { except_through: Vec::new() }, here())
+        self.boundary(
+            from.into(),
+            to.into_peers(),
+            reason,
+            BoundaryKind::NeverReaches { except_through: Vec::new() },
+            here(),
+        )
     }
 
     /// Declares that `from` must never talk to `to` directly: no relation
@@ -296,7 +302,14 @@ impl AppMap {
         self.boundary(from.into(), to.into_peers(), reason, BoundaryKind::NeverTalksTo, here())
     }
 
-    fn boundary(&self, from: Peer, to: Vec<Peer>, reason: &str, kind: BoundaryKind, loc: Location) -> BoundaryHandle<'_> {
+    fn boundary(
+        &self,
+        from: Peer,
+        to: Vec<Peer>,
+        reason: &str,
+        kind: BoundaryKind,
+        loc: Location,
+    ) -> BoundaryHandle<'_> {
         let from = self.selector(&from, &loc);
         let targets: Vec<Option<Selector>> = to.iter().map(|p| self.selector(p, &loc)).collect();
         let reason = self.reason(reason, &loc);
@@ -702,7 +715,9 @@ impl<'m> ServiceHandle<'m> {
             Ok(p) => {
                 self.map.error(Diagnostic::error(
                     loc,
-                    format!("a load balancer forwards to one TCP port; `{p}` is not one (write e.g. `Port::tcp(8080)`)"),
+                    format!(
+                        "a load balancer forwards to one TCP port; `{p}` is not one (write e.g. `Port::tcp(8080)`)"
+                    ),
                 ));
                 return self;
             }
@@ -1193,7 +1208,10 @@ mod tests {
         a.connections().allow_to(Peer::internet(), Port::HTTPS, "");
         let err = map.build().unwrap_err();
         let d = err.errors().next().unwrap();
-        assert!(matches!(&d.location, Location::File { file, line: l, .. } if file.ends_with("mod.rs") && *l == line), "{d}");
+        assert!(
+            matches!(&d.location, Location::File { file, line: l, .. } if file.ends_with("mod.rs") && *l == line),
+            "{d}"
+        );
     }
 
     #[test]

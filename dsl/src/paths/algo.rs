@@ -257,7 +257,9 @@ impl Reachability {
         let c = self.members_start.len() - 1;
         // Non-transit nodes are singleton components; those with a source row count by it.
         let own: u64 = (0..c)
-            .filter(|&k| !(size(k) == 1 && self.source_rows.contains_key(&self.members[self.members_start[k] as usize])))
+            .filter(|&k| {
+                !(size(k) == 1 && self.source_rows.contains_key(&self.members[self.members_start[k] as usize]))
+            })
             .map(|k| size(k) * (count(self.row(k as u32)) - 1))
             .sum();
         own + self.source_rows.values().map(|r| count(r) - 1).sum::<u64>()

@@ -218,7 +218,10 @@ impl Graph {
     /// external services, joined by the rules [`ValidMap::derive`] computes.
     pub fn from_map(vm: &ValidMap) -> Graph {
         let mut b = Builder::default();
-        let internet = b.node(Node { cidrs: vm.internet().cidrs.clone(), ..Node::bare(crate::model::INTERNET, NodeKind::Internet) });
+        let internet = b.node(Node {
+            cidrs: vm.internet().cidrs.clone(),
+            ..Node::bare(crate::model::INTERNET, NodeKind::Internet)
+        });
         b.nodes[internet as usize].service = Some(crate::model::INTERNET.to_string());
         b.nodes[internet as usize].owner = Some(crate::model::INTERNET.to_string());
         let mut managed = vec![false];
@@ -263,7 +266,14 @@ impl Graph {
         let mut fl = Vec::with_capacity(d.rules.len());
         for r in &d.rules {
             let (Some(on), Some(peer)) = (b.index.get(&*r.group.owner).copied(), resolve_peer(&b, r)) else { continue };
-            fl.push(Flow { on, direction: r.direction, traffic: r.traffic, peer, broad: false, relations: &r.relations });
+            fl.push(Flow {
+                on,
+                direction: r.direction,
+                traffic: r.traffic,
+                peer,
+                broad: false,
+                relations: &r.relations,
+            });
         }
         let manage_egress = vm.defaults().manage_egress;
         let edges = flows(&fl, |n| manage_egress && managed[n as usize], |n| managed[n as usize]);
@@ -317,7 +327,8 @@ impl Graph {
             };
             fl.push(Flow { on, direction: r.direction, traffic: r.traffic, peer, broad, relations: &[] });
         }
-        let is_group: Vec<bool> = b.nodes.iter().map(|n| matches!(n.kind, NodeKind::Group | NodeKind::LoadBalancer)).collect();
+        let is_group: Vec<bool> =
+            b.nodes.iter().map(|n| matches!(n.kind, NodeKind::Group | NodeKind::LoadBalancer)).collect();
         let edges = flows(&fl, |n| is_group[n as usize], |n| is_group[n as usize]);
         let declared = map.map(declared_edges).unwrap_or_default();
         for ((from, to), (ports, _)) in edges {
@@ -456,7 +467,11 @@ type RuleTable<'a> = HashMap<(NodeId, NodeId), (Vec<Traffic>, Vec<&'a str>)>;
 /// `X` and, when `X`'s egress is enforced, an egress rule on `X` admits `Y` on
 /// the same ports; towards a node without ingress control (internet, CIDR,
 /// external) the egress rule alone decides.
-fn flows<'a>(rules: &[Flow<'a>], enforce_egress: impl Fn(NodeId) -> bool, has_ingress: impl Fn(NodeId) -> bool) -> FlowEdges<'a> {
+fn flows<'a>(
+    rules: &[Flow<'a>],
+    enforce_egress: impl Fn(NodeId) -> bool,
+    has_ingress: impl Fn(NodeId) -> bool,
+) -> FlowEdges<'a> {
     let mut ingress: RuleTable<'a> = HashMap::new();
     let mut egress: RuleTable<'a> = HashMap::new();
     let mut broad: HashMap<NodeId, Vec<Traffic>> = HashMap::new();

@@ -46,7 +46,7 @@ pub use algo::{Bfs, Dominators, Reachability, baseline_pair_count, strongly_conn
 pub use graph::{EdgeInfo, Graph, GraphKind, Node, NodeId, NodeKind};
 pub use ports::PortSet;
 pub use query::{
-    Hop, Path, PathDiff, Query, Report, NodeSelector, Violation, check_map, choke_points, diff, never_reaches,
+    Hop, NodeSelector, Path, PathDiff, Query, Report, Violation, check_map, choke_points, diff, never_reaches,
     reachable_pairs, report,
 };
 

@@ -82,8 +82,12 @@ impl fmt::Display for PortSet {
 fn intersect(a: &Traffic, b: &Traffic) -> Option<Traffic> {
     match (*a, *b) {
         (Traffic::All, x) | (x, Traffic::All) => Some(x),
-        (Traffic::Tcp(x), Traffic::Tcp(y)) => PortRange::new(x.from().max(y.from()), x.to().min(y.to())).map(Traffic::Tcp),
-        (Traffic::Udp(x), Traffic::Udp(y)) => PortRange::new(x.from().max(y.from()), x.to().min(y.to())).map(Traffic::Udp),
+        (Traffic::Tcp(x), Traffic::Tcp(y)) => {
+            PortRange::new(x.from().max(y.from()), x.to().min(y.to())).map(Traffic::Tcp)
+        }
+        (Traffic::Udp(x), Traffic::Udp(y)) => {
+            PortRange::new(x.from().max(y.from()), x.to().min(y.to())).map(Traffic::Udp)
+        }
         (Traffic::Icmp { ty: None, .. }, other @ Traffic::Icmp { .. })
         | (other @ Traffic::Icmp { .. }, Traffic::Icmp { ty: None, .. }) => Some(other),
         (Traffic::Icmp { ty: Some(t1), code: c1 }, Traffic::Icmp { ty: Some(t2), code: c2 }) if t1 == t2 => {
@@ -133,8 +137,7 @@ fn normalise(v: Vec<Traffic>) -> Vec<Traffic> {
     out.extend(merge_ranges(udp).into_iter().map(Traffic::Udp));
     icmp.sort();
     icmp.dedup();
-    let kept: Vec<Traffic> =
-        icmp.iter().filter(|t| !icmp.iter().any(|o| o != *t && o.contains(t))).copied().collect();
+    let kept: Vec<Traffic> = icmp.iter().filter(|t| !icmp.iter().any(|o| o != *t && o.contains(t))).copied().collect();
     out.extend(kept);
     out
 }
@@ -149,7 +152,10 @@ mod tests {
 
     #[test]
     fn ranges_merge_when_adjacent_or_overlapping() {
-        assert_eq!(PortSet::new([tcp(10, 20), tcp(21, 30), tcp(25, 40), tcp(50, 50)]).traffic(), [tcp(10, 40), tcp(50, 50)]);
+        assert_eq!(
+            PortSet::new([tcp(10, 20), tcp(21, 30), tcp(25, 40), tcp(50, 50)]).traffic(),
+            [tcp(10, 40), tcp(50, 50)]
+        );
     }
 
     #[test]

@@ -65,7 +65,10 @@ impl FromStr for NodeSelector {
             return Ok(NodeSelector::Group(s.to_string()));
         }
         if s.contains('/') {
-            return s.parse::<IpNet>().map(|n| NodeSelector::Cidr(n.trunc())).map_err(|e| bad(format!("not a CIDR: {e}")));
+            return s
+                .parse::<IpNet>()
+                .map(|n| NodeSelector::Cidr(n.trunc()))
+                .map_err(|e| bad(format!("not a CIDR: {e}")));
         }
         if let Ok(addr) = s.parse::<std::net::IpAddr>() {
             return Ok(NodeSelector::Cidr(IpNet::from(addr)));
@@ -105,7 +108,8 @@ impl Graph {
             NodeSelector::Group(g) => pick(&|n| n.key == *g || n.groups.contains(g)),
             NodeSelector::Cidr(net) => pick(&|n| n.cidrs.iter().any(|c| overlaps(c, net))),
             NodeSelector::Name(name) => pick(&|n| {
-                n.owner.as_deref() == Some(name) || (n.kind != NodeKind::LoadBalancer && n.service.as_deref() == Some(name))
+                n.owner.as_deref() == Some(name)
+                    || (n.kind != NodeKind::LoadBalancer && n.service.as_deref() == Some(name))
             }),
         };
         if !found.is_empty() {
@@ -124,9 +128,9 @@ impl Graph {
             }
             NodeSelector::Name(name) => {
                 let names: BTreeSet<&str> = self.nodes().iter().filter_map(|n| n.owner.as_deref()).collect();
-                did_you_mean(name, names.iter().copied()).map(|m| format!("did you mean `{m}`?")).or_else(|| {
-                    names.is_empty().then(|| "service names come from the map; pass --map".to_string())
-                })
+                did_you_mean(name, names.iter().copied())
+                    .map(|m| format!("did you mean `{m}`?"))
+                    .or_else(|| names.is_empty().then(|| "service names come from the map; pass --map".to_string()))
             }
             NodeSelector::Internet => Some("no rule admits 0.0.0.0/0 or ::/0".to_string()),
             NodeSelector::Group(_) | NodeSelector::Cidr(_) => None,
@@ -276,7 +280,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} -> {} crosses boundary `{}`: {}; path: {}", self.path.from, self.path.to, self.description, self.reason, self.path)
+        write!(
+            f,
+            "{} -> {} crosses boundary `{}`: {}; path: {}",
+            self.path.from, self.path.to, self.description, self.reason, self.path
+        )
     }
 }
 
@@ -356,7 +364,9 @@ pub fn never_reaches(graph: &Graph, vm: &ValidMap) -> Vec<Violation> {
                 }
             }
         }
-        found.sort_by(|a, b| (a.path.hop_count(), &a.path.from, &a.path.to).cmp(&(b.path.hop_count(), &b.path.from, &b.path.to)));
+        found.sort_by(|a, b| {
+            (a.path.hop_count(), &a.path.from, &a.path.to).cmp(&(b.path.hop_count(), &b.path.from, &b.path.to))
+        });
         out.extend(found);
     }
     out
@@ -440,7 +450,8 @@ pub fn report(graph: &Graph, query: &Query, map: Option<&ValidMap>) -> Result<Re
         keys.extend(p.nodes());
     }
     keys.extend(r.choke_points.values().flatten().map(String::as_str));
-    r.nodes = keys.into_iter().filter_map(|k| graph.find(k).map(|id| (k.to_string(), graph.node(id).clone()))).collect();
+    r.nodes =
+        keys.into_iter().filter_map(|k| graph.find(k).map(|id| (k.to_string(), graph.node(id).clone()))).collect();
     Ok(r)
 }
 

@@ -95,18 +95,34 @@ impl Report {
             let _ = writeln!(out, "\nchoke points (every path from the sources passes through):");
             for (t, cps) in &self.choke_points {
                 let cps: Vec<String> = cps.iter().map(|c| label(c)).collect();
-                let _ = writeln!(out, "  {}: {}", label(t), if cps.is_empty() { "none".to_string() } else { cps.join(", ") });
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    label(t),
+                    if cps.is_empty() { "none".to_string() } else { cps.join(", ") }
+                );
             }
         }
         if !self.violations.is_empty() {
             let _ = writeln!(out, "\nboundary violations:");
             for v in &self.violations {
-                let _ = writeln!(out, "  {} -> {} crosses `{}`: {}", label(&v.path.from), label(&v.path.to), v.description, v.reason);
+                let _ = writeln!(
+                    out,
+                    "  {} -> {} crosses `{}`: {}",
+                    label(&v.path.from),
+                    label(&v.path.to),
+                    v.description,
+                    v.reason
+                );
                 let _ = writeln!(out, "    {}", v.path);
             }
         }
-        if self.pairs.iter().chain(self.violations.iter().map(|v| &v.path)).any(|p| p.hops.iter().any(|h| h.forwarded)) {
-            let _ = writeln!(out, "\n=[..]=> is the target side of a load balancer: the same flow as the listener hop before it");
+        if self.pairs.iter().chain(self.violations.iter().map(|v| &v.path)).any(|p| p.hops.iter().any(|h| h.forwarded))
+        {
+            let _ = writeln!(
+                out,
+                "\n=[..]=> is the target side of a load balancer: the same flow as the listener hop before it"
+            );
         }
         let _ = writeln!(out, "{} pairs, {} violations", self.pairs.len(), self.violations.len());
         out
@@ -117,7 +133,9 @@ impl Report {
     pub fn to_dot(&self) -> String {
         let mut edges: BTreeMap<(&str, &str), (String, bool, bool)> = BTreeMap::new();
         let mut red_nodes: BTreeSet<&str> = BTreeSet::new();
-        for (p, violation) in self.pairs.iter().map(|p| (p, false)).chain(self.violations.iter().map(|v| (&v.path, true))) {
+        for (p, violation) in
+            self.pairs.iter().map(|p| (p, false)).chain(self.violations.iter().map(|v| (&v.path, true)))
+        {
             for h in &p.hops {
                 let e = edges.entry((&h.from, &h.to)).or_insert_with(|| (h.ports.to_string(), false, h.forwarded));
                 e.1 |= violation;
@@ -130,7 +148,9 @@ impl Report {
         for n in self.nodes.values() {
             zones.entry(n.zone.as_deref()).or_default().push(n);
         }
-        let mut out = String::from("digraph paths {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+        let mut out = String::from(
+            "digraph paths {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
+        );
         let node_line = |n: &Node| {
             let shape = match n.kind {
                 NodeKind::Internet | NodeKind::Cidr | NodeKind::PrefixList => ", shape=ellipse",
@@ -143,7 +163,12 @@ impl Report {
         for (zone, nodes) in &zones {
             match zone {
                 Some(z) => {
-                    let _ = writeln!(out, "  subgraph {} {{\n    label={};\n    style=dashed;", quote(&format!("cluster_{z}")), quote(&format!("zone: {z}")));
+                    let _ = writeln!(
+                        out,
+                        "  subgraph {} {{\n    label={};\n    style=dashed;",
+                        quote(&format!("cluster_{z}")),
+                        quote(&format!("zone: {z}"))
+                    );
                     for n in nodes {
                         let _ = writeln!(out, "    {}", node_line(n));
                     }
@@ -190,7 +215,8 @@ impl PathDiff {
         for (sign, paths) in [("+", &self.opened), ("-", &self.closed)] {
             for p in paths {
                 let n = p.hop_count();
-                let _ = writeln!(out, "{sign} {} -> {} ({n} hop{})\n    {p}", p.from, p.to, if n == 1 { "" } else { "s" });
+                let _ =
+                    writeln!(out, "{sign} {} -> {} ({n} hop{})\n    {p}", p.from, p.to, if n == 1 { "" } else { "s" });
             }
         }
         let _ = writeln!(out, "{} opened, {} closed", self.opened.len(), self.closed.len());
@@ -260,7 +286,9 @@ impl super::graph::Graph {
         for n in self.nodes() {
             zones.entry(n.zone.as_deref()).or_default().push(n);
         }
-        let mut out = String::from("digraph appmap {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+        let mut out = String::from(
+            "digraph appmap {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
+        );
         let node_line = |n: &Node| {
             let shape = match n.kind {
                 NodeKind::Internet | NodeKind::Cidr | NodeKind::PrefixList => ", shape=ellipse",
@@ -272,7 +300,12 @@ impl super::graph::Graph {
         for (zone, mut nodes) in zones {
             nodes.sort_by(|a, b| a.key.cmp(&b.key));
             if let Some(z) = zone {
-                let _ = writeln!(out, "  subgraph {} {{\n    label={};\n    style=dashed;", quote(&format!("cluster_{z}")), quote(&format!("zone: {z}")));
+                let _ = writeln!(
+                    out,
+                    "  subgraph {} {{\n    label={};\n    style=dashed;",
+                    quote(&format!("cluster_{z}")),
+                    quote(&format!("zone: {z}"))
+                );
                 for n in nodes {
                     let _ = writeln!(out, "    {}", node_line(n));
                 }
@@ -285,7 +318,8 @@ impl super::graph::Graph {
         }
         for (f, t, e) in self.all_edges() {
             let red = if e.declared { "" } else { ", color=red, fontcolor=red" };
-            let _ = writeln!(out, "  {} -> {} [label={}{red}];", quote(&f.key), quote(&t.key), quote(&e.ports.to_string()));
+            let _ =
+                writeln!(out, "  {} -> {} [label={}{red}];", quote(&f.key), quote(&t.key), quote(&e.ports.to_string()));
         }
         out.push_str("}\n");
         out

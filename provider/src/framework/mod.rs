@@ -18,8 +18,8 @@ use std::sync::Arc;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use path::{AttrPath, Step};
 pub use schema::{
-    mark_computed_unknown, Attribute, AttributeKind, Block, BlockNesting, NestedAttributes, NestedBlock,
-    ObjectNesting, Schema,
+    Attribute, AttributeKind, Block, BlockNesting, NestedAttributes, NestedBlock, ObjectNesting, Schema,
+    mark_computed_unknown,
 };
 pub use types::Type;
 pub use value::{Number, Value, ValueError};

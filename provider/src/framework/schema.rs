@@ -313,7 +313,10 @@ mod tests {
     fn implied_types() {
         let b = Block::new()
             .attribute(Attribute::required("name", Type::String))
-            .attribute(Attribute::optional("rules", NestedAttributes::list(vec![Attribute::required("port", Type::Number)])))
+            .attribute(Attribute::optional(
+                "rules",
+                NestedAttributes::list(vec![Attribute::required("port", Type::Number)]),
+            ))
             .block(NestedBlock::list("boundary", Block::new().attribute(Attribute::required("cidr", Type::String))));
         assert_eq!(
             b.value_type().to_json().to_string(),

@@ -287,8 +287,10 @@ fn mp_number(mp: &Mp, path: &AttrPath) -> Result<Number, ValueError> {
         Mp::F32(f) => Ok(Number::Float(f64::from(*f))),
         Mp::F64(f) => Ok(Number::Float(*f)),
         Mp::String(_) | Mp::Binary(_) => {
-            let s = mp_str(mp).ok_or_else(|| ValueError { path: path.clone(), message: "invalid number string".into() })?;
-            parse_number_str(s).ok_or_else(|| ValueError { path: path.clone(), message: format!("invalid number {s:?}") })
+            let s =
+                mp_str(mp).ok_or_else(|| ValueError { path: path.clone(), message: "invalid number string".into() })?;
+            parse_number_str(s)
+                .ok_or_else(|| ValueError { path: path.clone(), message: format!("invalid number {s:?}") })
         }
         other => err(path, format!("expected number, got {}", mp_kind(other))),
     }
@@ -368,7 +370,8 @@ fn mp_to_value(mp: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueError>
             };
             let mut out = BTreeMap::new();
             for (k, v) in entries {
-                let key = mp_str(k).ok_or_else(|| ValueError { path: path.clone(), message: "map key is not a string".into() })?;
+                let key = mp_str(k)
+                    .ok_or_else(|| ValueError { path: path.clone(), message: "map key is not a string".into() })?;
                 out.insert(key.to_owned(), mp_to_value(v, et, &path.key(key))?);
             }
             Ok(Value::Map(out))
@@ -379,7 +382,10 @@ fn mp_to_value(mp: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueError>
             };
             let mut out = BTreeMap::new();
             for (k, v) in entries {
-                let key = mp_str(k).ok_or_else(|| ValueError { path: path.clone(), message: "attribute name is not a string".into() })?;
+                let key = mp_str(k).ok_or_else(|| ValueError {
+                    path: path.clone(),
+                    message: "attribute name is not a string".into(),
+                })?;
                 let Some(at) = attrs.get(key) else {
                     return err(path, format!("unsupported attribute {key:?}"));
                 };
@@ -398,8 +404,10 @@ fn mp_to_value(mp: &Mp, ty: &Type, path: &AttrPath) -> Result<Value, ValueError>
             if pair.len() != 2 {
                 return err(path, "dynamic value must be a [type, value] pair");
             }
-            let tj = mp_str(&pair[0]).ok_or_else(|| ValueError { path: path.clone(), message: "dynamic type is not a string".into() })?;
-            let json: Json = serde_json::from_str(tj).map_err(|e| ValueError { path: path.clone(), message: format!("dynamic type: {e}") })?;
+            let tj = mp_str(&pair[0])
+                .ok_or_else(|| ValueError { path: path.clone(), message: "dynamic type is not a string".into() })?;
+            let json: Json = serde_json::from_str(tj)
+                .map_err(|e| ValueError { path: path.clone(), message: format!("dynamic type: {e}") })?;
             let inner = Type::from_json(&json).map_err(|m| ValueError { path: path.clone(), message: m })?;
             mp_to_value(&pair[1], &inner, path)
         }

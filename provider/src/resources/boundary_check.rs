@@ -8,11 +8,13 @@
 use appmap::{Map, Protocol, Reason, Relation};
 
 use crate::framework::{
-    ApplyRequest, Attribute, AttrPath, Block, Diagnostics, NestedBlock, Outcome, Plan, PlanRequest, ProviderCtx,
+    ApplyRequest, AttrPath, Attribute, Block, Diagnostics, NestedBlock, Outcome, Plan, PlanRequest, ProviderCtx,
     Resource, Schema, Step, Type, Value,
 };
 
-use super::convert::{boundaries_for, provider_settings, ref_type, service_from_ref, to_diagnostic, to_location, Unusable};
+use super::convert::{
+    Unusable, boundaries_for, provider_settings, ref_type, service_from_ref, to_diagnostic, to_location,
+};
 use super::provider_config::settings;
 
 /// `appmap_boundary_check`.
@@ -53,7 +55,8 @@ fn check(ctx: &ProviderCtx, config: &Value) -> Diagnostics {
             .and_then(Value::as_str)
             .and_then(|s| Reason::new(s).ok())
             .unwrap_or_else(|| Reason::new("(no reason)").unwrap_or_else(|_| unreachable!()));
-        let name = |s: &Option<appmap::Service>| s.as_ref().map_or_else(appmap::ServiceName::internet, |s| s.name.clone());
+        let name =
+            |s: &Option<appmap::Service>| s.as_ref().map_or_else(appmap::ServiceName::internet, |s| s.name.clone());
         let mut rel = Relation::new(name(&ends[0]), name(&ends[1]), protocol, reason);
         rel.acknowledge_all_traffic = true; // judged by the relation itself, not here
         rel.location = to_location(&at);
@@ -83,7 +86,10 @@ fn check(ctx: &ProviderCtx, config: &Value) -> Diagnostics {
         Err(errors) => {
             for d in errors.0.iter().filter(|d| d.is_error() && d.message.contains("boundary")) {
                 let mut out = to_diagnostic(d);
-                let at_boundary = out.path.as_ref().is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary"));
+                let at_boundary = out
+                    .path
+                    .as_ref()
+                    .is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary"));
                 if at_boundary || out.path.is_none() {
                     out.path = Some(AttrPath::new("relations"));
                 }
@@ -94,7 +100,11 @@ fn check(ctx: &ProviderCtx, config: &Value) -> Diagnostics {
             for v in violations {
                 let mut detail = format!("Reason: {}\n\nPath, hop by hop:\n", v.reason);
                 for (n, h) in v.path.hops.iter().enumerate() {
-                    let via = if h.relations.is_empty() { "no declared relation".to_string() } else { h.relations.join(", ") };
+                    let via = if h.relations.is_empty() {
+                        "no declared relation".to_string()
+                    } else {
+                        h.relations.join(", ")
+                    };
                     detail.push_str(&format!("  {}. {} -> {} on {} ({via})\n", n + 1, h.from, h.to, h.ports));
                 }
                 detail.push_str("\nRemove a relation on the path, route it through a permitted choke point, or change the boundary with a reason.");
@@ -115,12 +125,26 @@ impl Resource for AppmapBoundaryCheck {
     }
 
     fn schema(&self) -> Schema {
-        let relation = Type::object([("from", ref_type()), ("to", ref_type()), ("protocol", Type::String), ("reason", Type::String)]);
+        let relation = Type::object([
+            ("from", ref_type()),
+            ("to", ref_type()),
+            ("protocol", Type::String),
+            ("reason", Type::String),
+        ]);
         let never_reaches = Block::new()
             .attribute(Attribute::required("from", Type::String).description("Service, `zone:NAME` or `internet`."))
-            .attribute(Attribute::optional("never_talks_to", Type::list(Type::String)).description("No direct relation may exist."))
-            .attribute(Attribute::optional("never_reaches", Type::list(Type::String)).description("No path of any length may exist."))
-            .attribute(Attribute::optional("except_through", Type::list(Type::String)).description("Choke points a path may pass through."))
+            .attribute(
+                Attribute::optional("never_talks_to", Type::list(Type::String))
+                    .description("No direct relation may exist."),
+            )
+            .attribute(
+                Attribute::optional("never_reaches", Type::list(Type::String))
+                    .description("No path of any length may exist."),
+            )
+            .attribute(
+                Attribute::optional("except_through", Type::list(Type::String))
+                    .description("Choke points a path may pass through."),
+            )
             .attribute(Attribute::required("reason", Type::String).description("Why."));
         Schema::new(
             Block::new()

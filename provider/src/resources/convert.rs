@@ -9,13 +9,11 @@
 use std::collections::BTreeMap;
 
 use appmap::{
-    Boundary, BoundaryKind, Defaults, Direction, LoadBalancer, Location, Map, Named, PathStep, PortRange, Reason,
-    Rule, Selector, Service, ServiceName,
+    Boundary, BoundaryKind, Defaults, Direction, LoadBalancer, Location, Map, Named, PathStep, PortRange, Reason, Rule,
+    Selector, Service, ServiceName,
 };
 
-use crate::framework::{
-    Attribute, AttrPath, Diagnostic, Diagnostics, NestedAttributes, Step, Type, Value,
-};
+use crate::framework::{AttrPath, Attribute, Diagnostic, Diagnostics, NestedAttributes, Step, Type, Value};
 
 /// Marks a group id that Terraform does not know yet.
 const UNKNOWN_PREFIX: &str = "\u{1}unknown:";
@@ -24,15 +22,21 @@ const UNKNOWN_PREFIX: &str = "\u{1}unknown:";
 /// `data.appmap_internet.x.ref`, or a literal object in `from` / `to`).
 pub fn ref_attributes() -> Vec<Attribute> {
     vec![
-        Attribute::required("name", Type::String).description("Service name (lowercase letters, digits, `-`), or `internet`."),
+        Attribute::required("name", Type::String)
+            .description("Service name (lowercase letters, digits, `-`), or `internet`."),
         Attribute::optional("zone", Type::String).description("Zone, e.g. `public`, `app`, `data`, `pci`."),
         Attribute::optional("owner", Type::String).description("Owning team."),
-        Attribute::optional("security_group_ids", Type::list(Type::String)).description("Security groups of the service."),
+        Attribute::optional("security_group_ids", Type::list(Type::String))
+            .description("Security groups of the service."),
         Attribute::optional("cidrs", Type::list(Type::String)).description("CIDRs, for services outside our control."),
-        Attribute::optional("prefix_list_ids", Type::list(Type::String)).description("Managed prefix lists, for services outside our control."),
-        Attribute::optional("listens", Type::map(Type::Number)).description("Port overrides per named protocol, e.g. `{ https = 8443 }`."),
-        Attribute::optional("load_balancer", NestedAttributes::single(lb_attributes())).description("The load balancer in front of the service."),
-        Attribute::optional("retired", Type::Bool).description("The service is retired; relations naming it are stale."),
+        Attribute::optional("prefix_list_ids", Type::list(Type::String))
+            .description("Managed prefix lists, for services outside our control."),
+        Attribute::optional("listens", Type::map(Type::Number))
+            .description("Port overrides per named protocol, e.g. `{ https = 8443 }`."),
+        Attribute::optional("load_balancer", NestedAttributes::single(lb_attributes()))
+            .description("The load balancer in front of the service."),
+        Attribute::optional("retired", Type::Bool)
+            .description("The service is retired; relations naming it are stale."),
     ]
 }
 
@@ -40,10 +44,14 @@ pub fn ref_attributes() -> Vec<Attribute> {
 pub fn lb_attributes() -> Vec<Attribute> {
     vec![
         Attribute::optional("name", Type::String).description("Name used in rule keys; defaults to `<service>-lb`."),
-        Attribute::required("security_group_ids", Type::list(Type::String)).description("Security groups of the load balancer."),
-        Attribute::required("listeners", Type::map(Type::Number)).description("Listener port per named protocol, e.g. `{ https = 443 }`."),
-        Attribute::optional("target_port", Type::Number).description("Port the load balancer forwards to; defaults to the service's port."),
-        Attribute::optional("health_check_port", Type::Number).description("Health-check port, when it differs from the target port."),
+        Attribute::required("security_group_ids", Type::list(Type::String))
+            .description("Security groups of the load balancer."),
+        Attribute::required("listeners", Type::map(Type::Number))
+            .description("Listener port per named protocol, e.g. `{ https = 443 }`."),
+        Attribute::optional("target_port", Type::Number)
+            .description("Port the load balancer forwards to; defaults to the service's port."),
+        Attribute::optional("health_check_port", Type::Number)
+            .description("Health-check port, when it differs from the target port."),
     ]
 }
 
@@ -179,7 +187,9 @@ pub fn service_from_ref(v: &Value, path: &AttrPath) -> Result<Option<Service>, U
                 for (k, p) in m {
                     match (Named::lookup(k), p) {
                         (_, Value::Unknown) => return Err(Unusable::Unknown),
-                        (None, _) => diags.error_at(at.attr("listeners").key(k), "Unknown protocol name", unknown_named(k)),
+                        (None, _) => {
+                            diags.error_at(at.attr("listeners").key(k), "Unknown protocol name", unknown_named(k))
+                        }
                         (Some(n), p) => match port(p) {
                             Some(p) => {
                                 out.listeners.insert(n, p);
@@ -191,7 +201,9 @@ pub fn service_from_ref(v: &Value, path: &AttrPath) -> Result<Option<Service>, U
             } else if lb.get("listeners").is_some_and(Value::is_unknown) {
                 return Err(Unusable::Unknown);
             }
-            for (field, slot) in [("target_port", &mut out.target_port), ("health_check_port", &mut out.health_check_port)] {
+            for (field, slot) in
+                [("target_port", &mut out.target_port), ("health_check_port", &mut out.health_check_port)]
+            {
                 match lb.get(field) {
                     Some(Value::Unknown) => return Err(Unusable::Unknown),
                     Some(Value::Null) | None => {}
@@ -255,7 +267,9 @@ pub fn to_path(loc: &Location) -> Option<AttrPath> {
 pub fn to_diagnostic(d: &appmap::Diagnostic) -> Diagnostic {
     let detail = d.help.clone().unwrap_or_default();
     let (summary, detail) = match d.message.split_once(": ") {
-        Some((head, rest)) if head.len() < 120 => (head.to_string(), if detail.is_empty() { rest.to_string() } else { format!("{rest}\n\n{detail}") }),
+        Some((head, rest)) if head.len() < 120 => {
+            (head.to_string(), if detail.is_empty() { rest.to_string() } else { format!("{rest}\n\n{detail}") })
+        }
         _ => (d.message.clone(), detail),
     };
     let base = if d.is_error() { Diagnostic::error(summary, detail) } else { Diagnostic::warning(summary, detail) };
@@ -332,16 +346,30 @@ pub fn provider_settings(config: &Value) -> (ProviderSettings, Diagnostics) {
             diags.error_at(at.clone(), "Boundary names nothing", "Set `never_talks_to` or `never_reaches` (or both).");
         }
         if !except.is_empty() && reaches.is_empty() {
-            diags.error_at(at.attr("except_through"), "`except_through` needs `never_reaches`", "It names the choke points a `never_reaches` path may pass through.");
+            diags.error_at(
+                at.attr("except_through"),
+                "`except_through` needs `never_reaches`",
+                "It names the choke points a `never_reaches` path may pass through.",
+            );
         }
         let (Some(from), Some(reason)) = (from, reason) else { continue };
         let mut fields = BTreeMap::new();
         fields.insert("to", to_location(&at));
-        for (kind, to) in [(BoundaryKind::NeverTalksTo, talks), (BoundaryKind::NeverReaches { except_through: except.clone() }, reaches)] {
+        for (kind, to) in [
+            (BoundaryKind::NeverTalksTo, talks),
+            (BoundaryKind::NeverReaches { except_through: except.clone() }, reaches),
+        ] {
             if to.is_empty() {
                 continue;
             }
-            s.boundaries.push(Boundary { from: from.clone(), to, kind, reason: reason.clone(), location: to_location(&at), fields: fields.clone() });
+            s.boundaries.push(Boundary {
+                from: from.clone(),
+                to,
+                kind,
+                reason: reason.clone(),
+                location: to_location(&at),
+                fields: fields.clone(),
+            });
         }
     }
     (s, diags)
@@ -434,9 +462,15 @@ mod tests {
 
     #[test]
     fn unknown_group_ids_stay_unknown_through_derivation() {
-        let mut from = ref_value(&Value::object([("name", Value::from("web")), ("security_group_ids", Value::List(vec![Value::Unknown]))]));
+        let mut from = ref_value(&Value::object([
+            ("name", Value::from("web")),
+            ("security_group_ids", Value::List(vec![Value::Unknown])),
+        ]));
         from.set_attr("zone", Value::Null);
-        let to = ref_value(&Value::object([("name", Value::from("db")), ("security_group_ids", Value::List(vec![Value::from("sg-db")]))]));
+        let to = ref_value(&Value::object([
+            ("name", Value::from("db")),
+            ("security_group_ids", Value::List(vec![Value::from("sg-db")])),
+        ]));
         let a = service_from_ref(&from, &AttrPath::new("from")).unwrap().unwrap();
         let b = service_from_ref(&to, &AttrPath::new("to")).unwrap().unwrap();
         let mut map = Map { services: vec![a, b], ..Map::default() };

@@ -19,9 +19,14 @@ impl DataSource for AppmapInternet {
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new()
-                .description("The internet as a service: use its `ref` as the `from` of a relation that admits public traffic.")
+                .description(
+                    "The internet as a service: use its `ref` as the `from` of a relation that admits public traffic.",
+                )
                 .attribute(Attribute::computed("id", Type::String).description("Always `internet`."))
-                .attribute(Attribute::computed("ref", ref_type()).description("The reference a relation takes as `from` or `to`.")),
+                .attribute(
+                    Attribute::computed("ref", ref_type())
+                        .description("The reference a relation takes as `from` or `to`."),
+                ),
         )
     }
 

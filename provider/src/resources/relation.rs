@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use appmap::{Cadence, Date, Map, Protocol, Reason, Relation, ValidMap};
 
 use crate::framework::{
-    ApplyRequest, Attribute, AttrPath, Block, Diagnostic, Diagnostics, NestedAttributes, Outcome, Plan, PlanRequest,
+    ApplyRequest, AttrPath, Attribute, Block, Diagnostic, Diagnostics, NestedAttributes, Outcome, Plan, PlanRequest,
     ProviderCtx, Resource, Schema, Step, Type, Value,
 };
 
-use super::convert::{boundaries_for, ref_attributes, rule_maps, rule_type, service_from_ref, to_diagnostic, to_location, Unusable};
+use super::convert::{
+    Unusable, boundaries_for, ref_attributes, rule_maps, rule_type, service_from_ref, to_diagnostic, to_location,
+};
 use super::provider_config::settings;
 
 /// `appmap_relation`.
@@ -47,10 +49,17 @@ fn relation_fields(config: &Value) -> Result<(Protocol, Reason, Option<Date>, Op
         }
     };
     let (p, r, d, c) = (field("protocol"), field("reason"), field("review_by"), field("cadence"));
-    let protocol = p.and_then(|p| p.parse::<Protocol>().map_err(|e| diags.error_at(AttrPath::new("protocol"), "Invalid protocol", e)).ok());
-    let reason = r.and_then(|r| Reason::new(r).map_err(|e| diags.error_at(AttrPath::new("reason"), "Missing reason", e)).ok());
-    let review_by = d.and_then(|d| d.parse::<Date>().map_err(|e| diags.error_at(AttrPath::new("review_by"), "Invalid date", e)).ok());
-    let cadence = c.and_then(|c| c.parse::<Cadence>().map_err(|e| diags.error_at(AttrPath::new("cadence"), "Invalid cadence", e)).ok());
+    let protocol = p.and_then(|p| {
+        p.parse::<Protocol>().map_err(|e| diags.error_at(AttrPath::new("protocol"), "Invalid protocol", e)).ok()
+    });
+    let reason =
+        r.and_then(|r| Reason::new(r).map_err(|e| diags.error_at(AttrPath::new("reason"), "Missing reason", e)).ok());
+    let review_by = d.and_then(|d| {
+        d.parse::<Date>().map_err(|e| diags.error_at(AttrPath::new("review_by"), "Invalid date", e)).ok()
+    });
+    let cadence = c.and_then(|c| {
+        c.parse::<Cadence>().map_err(|e| diags.error_at(AttrPath::new("cadence"), "Invalid cadence", e)).ok()
+    });
     if diags.has_errors() {
         return Err(Unusable::Invalid(diags));
     }
@@ -192,7 +201,9 @@ impl Resource for AppmapRelation {
         let Some((from, to, protocol)) = parsed else {
             return Outcome::err(Diagnostic::error(
                 "Invalid import id",
-                format!("Import an appmap_relation by its id `FROM->TO:PROTOCOL`, e.g. `frontend->search-api:https`; got `{id}`."),
+                format!(
+                    "Import an appmap_relation by its id `FROM->TO:PROTOCOL`, e.g. `frontend->search-api:https`; got `{id}`."
+                ),
             ));
         };
         // Refuse what could never match a configuration, saying which part is wrong.
@@ -208,7 +219,10 @@ impl Resource for AppmapRelation {
         if !bad.is_empty() {
             return Outcome::err(Diagnostic::error(
                 "Invalid import id",
-                format!("Import an appmap_relation by its id `FROM->TO:PROTOCOL`, e.g. `frontend->search-api:https`; in `{id}`, {}.", bad.join("; ")),
+                format!(
+                    "Import an appmap_relation by its id `FROM->TO:PROTOCOL`, e.g. `frontend->search-api:https`; in `{id}`, {}.",
+                    bad.join("; ")
+                ),
             ));
         }
         let end = |name: &str| {

@@ -4,11 +4,11 @@
 //! object a relation takes as `from` / `to`.
 
 use crate::framework::{
-    Attribute, AttrPath, Block, Diagnostics, Outcome, Plan, PlanRequest, ProviderCtx, Resource, Schema, Type, Value,
-    ApplyRequest,
+    ApplyRequest, AttrPath, Attribute, Block, Diagnostics, Outcome, Plan, PlanRequest, ProviderCtx, Resource, Schema,
+    Type, Value,
 };
 
-use super::convert::{ref_attributes, ref_type, ref_value, service_from_ref, Unusable};
+use super::convert::{Unusable, ref_attributes, ref_type, ref_value, service_from_ref};
 
 /// `appmap_service`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,9 +27,9 @@ impl Resource for AppmapService {
             block = block.attribute(a);
         }
         Schema::new(
-            block
-                .attribute(Attribute::computed("id", Type::String).description("The service name."))
-                .attribute(Attribute::computed("ref", ref_type()).description("The reference a relation takes as `from` or `to`.")),
+            block.attribute(Attribute::computed("id", Type::String).description("The service name.")).attribute(
+                Attribute::computed("ref", ref_type()).description("The reference a relation takes as `from` or `to`."),
+            ),
         )
     }
 
@@ -73,7 +73,10 @@ impl Resource for AppmapService {
 
     fn import(&self, _ctx: &ProviderCtx, id: &str) -> Outcome {
         if let Err(e) = id.parse::<appmap::ServiceName>() {
-            return Outcome::err(crate::framework::Diagnostic::error("Invalid import id", format!("Import an appmap_service by its name: {e}")));
+            return Outcome::err(crate::framework::Diagnostic::error(
+                "Invalid import id",
+                format!("Import an appmap_service by its name: {e}"),
+            ));
         }
         let mut state = Value::Null;
         for a in ref_attributes() {

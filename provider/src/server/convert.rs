@@ -1,11 +1,11 @@
 //! Conversion between framework types and generated protobuf types.
 
 use super::proto::tfplugin6 as pb;
+use crate::framework::value;
 use crate::framework::{
     AttrPath, Attribute, AttributeKind, Block, BlockNesting, Diagnostic, Diagnostics, NestedBlock, ObjectNesting,
     Schema, Severity, Step, Type, Value,
 };
-use crate::framework::value;
 
 pub(crate) fn schema(s: &Schema) -> pb::Schema {
     pb::Schema { version: s.version, block: Some(block(&s.block, s.version)) }
@@ -137,12 +137,10 @@ pub(crate) fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Re
 
 /// Encodes a value as msgpack DynamicValue.
 pub(crate) fn encode(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
-    value::to_msgpack(v, ty)
-        .map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() })
-        .map_err(|e| {
-            Diagnostic::error(
-                format!("Provider produced an invalid {what}"),
-                format!("{e}. This is a bug in the provider; please report it."),
-            )
-        })
+    value::to_msgpack(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
+        Diagnostic::error(
+            format!("Provider produced an invalid {what}"),
+            format!("{e}. This is a bug in the provider; please report it."),
+        )
+    })
 }

@@ -5,9 +5,9 @@
 //! Generated protobuf types live in [`proto`] and never leave this module.
 
 mod convert;
-mod proto;
 #[doc(hidden)]
 pub mod probe;
+mod proto;
 mod provider;
 pub(crate) mod tls;
 
@@ -122,16 +122,22 @@ pub async fn serve(registry: Registry, client_cert_pem: Option<String>, out: &mu
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
 
-    let provider = pb::provider_server::ProviderServer::new(provider::ProviderService::new(registry.clone(), shutdown.clone()))
-        .max_decoding_message_size(MAX_MESSAGE)
-        .max_encoding_message_size(MAX_MESSAGE);
+    let provider =
+        pb::provider_server::ProviderServer::new(provider::ProviderService::new(registry.clone(), shutdown.clone()))
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE);
     let controller = pp::grpc_controller_server::GrpcControllerServer::new(Controller { shutdown: shutdown.clone() });
     let stdio = pp::grpc_stdio_server::GrpcStdioServer::new(Stdio { shutdown: shutdown.clone() });
 
     // Connections arrive through a channel so TLS handshakes never block
     // the accept loop.
     let (conn_tx, conn_rx) = mpsc::channel::<std::io::Result<Conn>>(16);
-    tokio::spawn(accept_loop(listener, mtls.map(|m| tokio_rustls::TlsAcceptor::from(m.config)), conn_tx, shutdown.clone()));
+    tokio::spawn(accept_loop(
+        listener,
+        mtls.map(|m| tokio_rustls::TlsAcceptor::from(m.config)),
+        conn_tx,
+        shutdown.clone(),
+    ));
     tokio::spawn(ignore_interrupts());
 
     writeln!(out, "{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{addr}|grpc|{cert_field}")

@@ -107,12 +107,15 @@ impl Probe {
         let addr = hs.addr;
         let endpoint = Endpoint::from_static("http://127.0.0.1");
         let channel = match client {
-            None => endpoint.connect_with_connector(tower::service_fn(move |_: Uri| async move {
-                let tcp = tokio::net::TcpStream::connect(addr).await?;
-                tcp.set_nodelay(true)?;
-                Ok::<_, std::io::Error>(TokioIo::new(tcp))
-            }))
-            .await?,
+            None => {
+                endpoint
+                    .connect_with_connector(tower::service_fn(move |_: Uri| async move {
+                        let tcp = tokio::net::TcpStream::connect(addr).await?;
+                        tcp.set_nodelay(true)?;
+                        Ok::<_, std::io::Error>(TokioIo::new(tcp))
+                    }))
+                    .await?
+            }
             Some(id) => {
                 let provider = Arc::new(rustls::crypto::ring::default_provider());
                 let mut cfg = rustls::ClientConfig::builder_with_provider(provider)

@@ -1,14 +1,14 @@
 //! tfplugin6.Provider service: decodes requests, calls the framework
 //! (catching panics), encodes responses.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, RwLock};
 
 use tonic::{Request, Response, Status};
 
+use super::Shutdown;
 use super::convert::{decode, diagnostics, encode};
 use super::proto::tfplugin6 as pb;
-use super::Shutdown;
 use crate::framework::{
     ApplyRequest, Diagnostic, Diagnostics, Outcome, Plan, PlanRequest, ProviderCtx, Registry, Type, Value,
 };
@@ -40,16 +40,15 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
         log_error!("{what} panicked: {msg}");
         Diagnostic::error(
             "Internal error in the appmap provider",
-            format!("The provider failed while handling {what}: {msg}. This is a bug in the provider; please report it."),
+            format!(
+                "The provider failed while handling {what}: {msg}. This is a bug in the provider; please report it."
+            ),
         )
     })
 }
 
 fn unknown_type(kind: &str, name: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Unknown {kind} type"),
-        format!("The appmap provider has no {kind} type named {name:?}."),
-    )
+    Diagnostic::error(format!("Unknown {kind} type"), format!("The appmap provider has no {kind} type named {name:?}."))
 }
 
 fn unknown_value_after(what: &str, type_name: &str) -> Diagnostic {
@@ -85,14 +84,16 @@ impl pb::provider_server::Provider for ProviderService {
         _req: Request<pb::get_provider_schema::Request>,
     ) -> R<pb::get_provider_schema::Response> {
         let mut diags = Diagnostics::new();
-        let mut resp = pb::get_provider_schema::Response {
-            server_capabilities: Some(capabilities()),
-            ..Default::default()
-        };
+        let mut resp =
+            pb::get_provider_schema::Response { server_capabilities: Some(capabilities()), ..Default::default() };
         match guarded("GetProviderSchema", || {
             let p = super::convert::schema(&self.registry.provider.schema());
-            let rs: Vec<_> =
-                self.registry.resources.iter().map(|(n, r)| (n.to_string(), super::convert::schema(&r.schema()))).collect();
+            let rs: Vec<_> = self
+                .registry
+                .resources
+                .iter()
+                .map(|(n, r)| (n.to_string(), super::convert::schema(&r.schema())))
+                .collect();
             let ds: Vec<_> = self
                 .registry
                 .data_sources
@@ -141,7 +142,11 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let ctx = self.ctx();
         let diags = (|| {
-            let r = self.registry.resources.get(req.type_name.as_str()).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self
+                .registry
+                .resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
             let config = decode(req.config.as_ref(), &r.schema().value_type(), "resource configuration")?;
             guarded("ValidateResourceConfig", || r.validate(&ctx, &config))
         })()
@@ -175,7 +180,11 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let mut resp = pb::upgrade_resource_state::Response::default();
         let res = (|| {
-            let r = self.registry.resources.get(req.type_name.as_str()).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self
+                .registry
+                .resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
             let raw = req.raw_state.unwrap_or_default();
             if raw.json.is_empty() {
                 return Err(Diagnostic::error(
@@ -211,7 +220,8 @@ impl pb::provider_server::Provider for ProviderService {
         let diags = (|| {
             let ty = self.registry.provider.schema().value_type();
             let config = decode(req.config.as_ref(), &ty, "provider configuration")?;
-            let data = guarded("ConfigureProvider", || self.registry.provider.configure(&req.terraform_version, &config))?;
+            let data =
+                guarded("ConfigureProvider", || self.registry.provider.configure(&req.terraform_version, &config))?;
             let data = data?;
             let ctx = Arc::new(ProviderCtx::new(req.terraform_version.clone(), config, data));
             match self.ctx.write() {
@@ -230,7 +240,11 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.ctx();
         let mut resp = pb::read_resource::Response { private: req.private.clone(), ..Default::default() };
         let res = (|| {
-            let r = self.registry.resources.get(req.type_name.as_str()).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self
+                .registry
+                .resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
             let ty = r.schema().value_type();
             let current = decode(req.current_state.as_ref(), &ty, "current state")?;
             if current.is_null() {
@@ -265,7 +279,11 @@ impl pb::provider_server::Provider for ProviderService {
         let mut resp =
             pb::plan_resource_change::Response { planned_private: req.prior_private.clone(), ..Default::default() };
         let res = (|| {
-            let r = self.registry.resources.get(req.type_name.as_str()).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self
+                .registry
+                .resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
             let ty = r.schema().value_type();
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
             let proposed = decode(req.proposed_new_state.as_ref(), &ty, "proposed new state")?;
@@ -298,9 +316,14 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> R<pb::apply_resource_change::Response> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let mut resp = pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
+        let mut resp =
+            pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
         let res = (|| {
-            let r = self.registry.resources.get(req.type_name.as_str()).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self
+                .registry
+                .resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
             let ty: Type = r.schema().value_type();
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
             let planned = decode(req.planned_state.as_ref(), &ty, "planned state")?;
@@ -341,7 +364,11 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.ctx();
         let mut resp = pb::import_resource_state::Response::default();
         let res = (|| {
-            let r = self.registry.resources.get(req.type_name.as_str()).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self
+                .registry
+                .resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
             let out = guarded("ImportResourceState", || r.import(&ctx, &req.id))?;
             if out.diagnostics.has_errors() {
                 return Ok::<_, Diagnostics>((None, out.diagnostics));

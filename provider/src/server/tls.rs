@@ -16,8 +16,8 @@ use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{
-    alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, PrivateKeyDer, PrivatePkcs8KeyDer,
-    SignatureVerificationAlgorithm, UnixTime,
+    AlgorithmIdentifier, CertificateDer, InvalidSignature, PrivateKeyDer, PrivatePkcs8KeyDer,
+    SignatureVerificationAlgorithm, UnixTime, alg_id,
 };
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
@@ -87,12 +87,14 @@ pub(crate) fn supported_algorithms() -> WebPkiSupportedAlgorithms {
         let base = rustls::crypto::ring::default_provider().signature_verification_algorithms;
         let mut all: Vec<&'static dyn SignatureVerificationAlgorithm> = base.all.to_vec();
         all.push(&P521);
-        let p521_only: &'static [&'static dyn SignatureVerificationAlgorithm] = Box::leak(Box::new([
-            &P521 as &'static dyn SignatureVerificationAlgorithm,
-        ]));
+        let p521_only: &'static [&'static dyn SignatureVerificationAlgorithm] =
+            Box::leak(Box::new([&P521 as &'static dyn SignatureVerificationAlgorithm]));
         let mut mapping = base.mapping.to_vec();
         mapping.push((SignatureScheme::ECDSA_NISTP521_SHA512, p521_only));
-        WebPkiSupportedAlgorithms { all: Box::leak(all.into_boxed_slice()), mapping: Box::leak(mapping.into_boxed_slice()) }
+        WebPkiSupportedAlgorithms {
+            all: Box::leak(all.into_boxed_slice()),
+            mapping: Box::leak(mapping.into_boxed_slice()),
+        }
     })
 }
 

@@ -47,7 +47,9 @@ impl Resource for ExampleResource {
         Schema::new(
             Block::new()
                 .description("Test-only example resource.")
-                .attribute(Attribute::required("name", Type::String).description("Name; changing it replaces the resource."))
+                .attribute(
+                    Attribute::required("name", Type::String).description("Name; changing it replaces the resource."),
+                )
                 .attribute(Attribute::optional(
                     "ports",
                     NestedAttributes::list(vec![
@@ -122,11 +124,7 @@ impl Resource for ExampleResource {
         let Some(name) = id.strip_prefix("example-") else {
             return Outcome::err(Diagnostic::error("Invalid import id", "Expected an id like \"example-NAME\"."));
         };
-        let mut state = Value::object([
-            ("name", Value::from(name)),
-            ("ports", Value::Null),
-            ("id", Value::from(id)),
-        ]);
+        let mut state = Value::object([("name", Value::from(name)), ("ports", Value::Null), ("id", Value::from(id))]);
         let summary = Self::summary(&state);
         state.set_attr("summary", Value::from(summary));
         Outcome::ok(state)
