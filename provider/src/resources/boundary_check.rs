@@ -9,11 +9,11 @@ use appmap::{Map, Protocol, Reason, Relation};
 
 use crate::framework::{
     ApplyRequest, AttrPath, Attribute, Block, Diagnostics, NestedBlock, Outcome, Plan, PlanRequest, ProviderCtx,
-    Resource, Schema, Step, Type, Value,
+    Resource, Schema, Type, Value,
 };
 
 use super::convert::{
-    Unusable, boundaries_for, provider_settings, ref_type, service_from_ref, to_diagnostic, to_location,
+    Unusable, boundaries_for, provider_settings, ref_type, service_from_ref, to_location, to_resource_diagnostic,
 };
 use super::provider_config::settings;
 
@@ -85,14 +85,8 @@ fn check(ctx: &ProviderCtx, config: &Value) -> Diagnostics {
     match appmap::paths::check_map(map) {
         Err(errors) => {
             for d in errors.0.iter().filter(|d| d.is_error() && d.message.contains("boundary")) {
-                let mut out = to_diagnostic(d);
-                let at_boundary = out
-                    .path
-                    .as_ref()
-                    .is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary"));
-                if at_boundary || out.path.is_none() {
-                    out.path = Some(AttrPath::new("relations"));
-                }
+                let mut out = to_resource_diagnostic(d, "relations");
+                out.path = out.path.or_else(|| Some(AttrPath::new("relations")));
                 diags.push(out);
             }
         }

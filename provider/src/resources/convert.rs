@@ -279,6 +279,19 @@ pub fn to_diagnostic(d: &appmap::Diagnostic) -> Diagnostic {
     }
 }
 
+/// [`to_diagnostic`] for a resource that reports what provider-block
+/// boundaries forbid: a diagnostic located in the provider block is moved to
+/// `here`, the resource attribute that crosses it.
+pub fn to_resource_diagnostic(d: &appmap::Diagnostic, here: &str) -> Diagnostic {
+    let mut out = to_diagnostic(d);
+    let in_provider_block =
+        out.path.as_ref().is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary"));
+    if in_provider_block {
+        out.path = Some(AttrPath::new(here));
+    }
+    out
+}
+
 /// The provider block's settings, shared with every resource.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderSettings {

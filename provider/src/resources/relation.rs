@@ -9,11 +9,12 @@ use appmap::{Cadence, Date, Map, Protocol, Reason, Relation, ValidMap};
 
 use crate::framework::{
     ApplyRequest, AttrPath, Attribute, Block, Diagnostic, Diagnostics, NestedAttributes, Outcome, Plan, PlanRequest,
-    ProviderCtx, Resource, Schema, Step, Type, Value,
+    ProviderCtx, Resource, Schema, Type, Value,
 };
 
 use super::convert::{
-    Unusable, boundaries_for, ref_attributes, rule_maps, rule_type, service_from_ref, to_diagnostic, to_location,
+    Unusable, boundaries_for, ref_attributes, rule_maps, rule_type, service_from_ref, to_location,
+    to_resource_diagnostic,
 };
 use super::provider_config::settings;
 
@@ -109,12 +110,9 @@ fn derive(ctx: &ProviderCtx, config: &Value) -> Result<Derived, Unusable> {
     // Boundary diagnostics are located at the provider block; on this
     // resource they belong on the relation's `to`.
     let relocate = |d: &appmap::Diagnostic| {
-        let mut out = to_diagnostic(d);
+        let mut out = to_resource_diagnostic(d, "to");
         // The library's hints are written for map files; speak HCL here.
         out.detail = out.detail.replace("`acknowledge_all_traffic: true`", "`acknowledge_all_traffic = true`");
-        if out.path.as_ref().is_some_and(|p| matches!(p.steps().first(), Some(Step::Attr(a)) if a == "boundary")) {
-            out.path = Some(AttrPath::new("to"));
-        }
         out
     };
     match ValidMap::new(map) {

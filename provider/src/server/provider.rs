@@ -10,7 +10,8 @@ use super::Shutdown;
 use super::convert::{decode, diagnostics, encode};
 use super::proto::tfplugin6 as pb;
 use crate::framework::{
-    ApplyRequest, Diagnostic, Diagnostics, Outcome, Plan, PlanRequest, ProviderCtx, Registry, Type, Value,
+    ApplyRequest, DataSource, Diagnostic, Diagnostics, Outcome, Plan, PlanRequest, ProviderCtx, Registry, Resource,
+    Type, Value,
 };
 use crate::{log_debug, log_error, log_info};
 
@@ -23,6 +24,16 @@ pub(crate) struct ProviderService {
 impl ProviderService {
     pub(crate) fn new(registry: Arc<Registry>, shutdown: Shutdown) -> Self {
         ProviderService { registry, ctx: RwLock::new(Arc::new(ProviderCtx::default())), shutdown }
+    }
+
+    /// The registered resource type `name`, or the diagnostic saying there is none.
+    fn resource(&self, name: &str) -> Result<&dyn Resource, Diagnostic> {
+        self.registry.resources.get(name).map(|r| r.as_ref()).ok_or_else(|| unknown_type("resource", name))
+    }
+
+    /// The registered data source type `name`, or the diagnostic saying there is none.
+    fn data_source(&self, name: &str) -> Result<&dyn DataSource, Diagnostic> {
+        self.registry.data_sources.get(name).map(|d| d.as_ref()).ok_or_else(|| unknown_type("data source", name))
     }
 
     fn ctx(&self) -> Arc<ProviderCtx> {
@@ -142,11 +153,7 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let ctx = self.ctx();
         let diags = (|| {
-            let r = self
-                .registry
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self.resource(&req.type_name)?;
             let config = decode(req.config.as_ref(), &r.schema().value_type(), "resource configuration")?;
             guarded("ValidateResourceConfig", || r.validate(&ctx, &config))
         })()
@@ -161,11 +168,7 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let ctx = self.ctx();
         let diags = (|| {
-            let d = self
-                .registry
-                .data_sources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("data source", &req.type_name))?;
+            let d = self.data_source(&req.type_name)?;
             let config = decode(req.config.as_ref(), &d.schema().value_type(), "data source configuration")?;
             guarded("ValidateDataResourceConfig", || d.validate(&ctx, &config))
         })()
@@ -180,11 +183,7 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let mut resp = pb::upgrade_resource_state::Response::default();
         let res = (|| {
-            let r = self
-                .registry
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self.resource(&req.type_name)?;
             let raw = req.raw_state.unwrap_or_default();
             if raw.json.is_empty() {
                 return Err(Diagnostic::error(
@@ -240,11 +239,7 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.ctx();
         let mut resp = pb::read_resource::Response { private: req.private.clone(), ..Default::default() };
         let res = (|| {
-            let r = self
-                .registry
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let current = decode(req.current_state.as_ref(), &ty, "current state")?;
             if current.is_null() {
@@ -279,11 +274,7 @@ impl pb::provider_server::Provider for ProviderService {
         let mut resp =
             pb::plan_resource_change::Response { planned_private: req.prior_private.clone(), ..Default::default() };
         let res = (|| {
-            let r = self
-                .registry
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self.resource(&req.type_name)?;
             let ty = r.schema().value_type();
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
             let proposed = decode(req.proposed_new_state.as_ref(), &ty, "proposed new state")?;
@@ -319,11 +310,7 @@ impl pb::provider_server::Provider for ProviderService {
         let mut resp =
             pb::apply_resource_change::Response { private: req.planned_private.clone(), ..Default::default() };
         let res = (|| {
-            let r = self
-                .registry
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self.resource(&req.type_name)?;
             let ty: Type = r.schema().value_type();
             let prior = decode(req.prior_state.as_ref(), &ty, "prior state")?;
             let planned = decode(req.planned_state.as_ref(), &ty, "planned state")?;
@@ -364,11 +351,7 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.ctx();
         let mut resp = pb::import_resource_state::Response::default();
         let res = (|| {
-            let r = self
-                .registry
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource", &req.type_name))?;
+            let r = self.resource(&req.type_name)?;
             let out = guarded("ImportResourceState", || r.import(&ctx, &req.id))?;
             if out.diagnostics.has_errors() {
                 return Ok::<_, Diagnostics>((None, out.diagnostics));
@@ -404,11 +387,7 @@ impl pb::provider_server::Provider for ProviderService {
         let ctx = self.ctx();
         let mut resp = pb::read_data_source::Response::default();
         let res = (|| {
-            let d = self
-                .registry
-                .data_sources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("data source", &req.type_name))?;
+            let d = self.data_source(&req.type_name)?;
             let ty = d.schema().value_type();
             let config = decode(req.config.as_ref(), &ty, "data source configuration")?;
             let out = guarded("ReadDataSource", || d.read(&ctx, &config))?;
