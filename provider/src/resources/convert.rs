@@ -155,25 +155,10 @@ pub fn service_from_ref(v: &Value, path: &AttrPath) -> Result<Option<Service>, U
         }
     }
     s.prefix_list_ids = strings(v.get("prefix_list_ids"), &format!("{name}:pl")).map_err(unknown)?;
-    match v.get("listens") {
-        Some(Value::Unknown) => return Err(Unusable::Unknown),
-        Some(Value::Map(m)) | Some(Value::Object(m)) => {
-            for (k, p) in m {
-                let at = path.attr("listens").key(k);
-                match (Named::lookup(k), p) {
-                    (_, Value::Unknown) => return Err(Unusable::Unknown),
-                    (None, _) => diags.error_at(at, "Unknown protocol name", unknown_named(k)),
-                    (Some(n), p) => match port(p) {
-                        Some(p) => {
-                            s.listens.insert(n, PortRange::single(p));
-                        }
-                        None => diags.error_at(at, "Invalid port", "Ports are 1-65535."),
-                    },
-                }
-            }
-        }
-        _ => {}
-    }
+    s.listens = named_ports(v.get("listens"), &path.attr("listens"), &mut diags)?
+        .into_iter()
+        .map(|(n, p)| (n, PortRange::single(p)))
+        .collect();
     match v.get("load_balancer") {
         Some(Value::Unknown) => return Err(Unusable::Unknown),
         Some(lb @ Value::Object(_)) => {
@@ -183,24 +168,7 @@ pub fn service_from_ref(v: &Value, path: &AttrPath) -> Result<Option<Service>, U
                 security_group_ids: strings(lb.get("security_group_ids"), &format!("{name}:lb")).map_err(unknown)?,
                 ..LoadBalancer::default()
             };
-            if let Some(m) = lb.get("listeners").and_then(Value::as_map) {
-                for (k, p) in m {
-                    match (Named::lookup(k), p) {
-                        (_, Value::Unknown) => return Err(Unusable::Unknown),
-                        (None, _) => {
-                            diags.error_at(at.attr("listeners").key(k), "Unknown protocol name", unknown_named(k))
-                        }
-                        (Some(n), p) => match port(p) {
-                            Some(p) => {
-                                out.listeners.insert(n, p);
-                            }
-                            None => diags.error_at(at.attr("listeners").key(k), "Invalid port", "Ports are 1-65535."),
-                        },
-                    }
-                }
-            } else if lb.get("listeners").is_some_and(Value::is_unknown) {
-                return Err(Unusable::Unknown);
-            }
+            out.listeners = named_ports(lb.get("listeners"), &at.attr("listeners"), &mut diags)?;
             for (field, slot) in
                 [("target_port", &mut out.target_port), ("health_check_port", &mut out.health_check_port)]
             {
@@ -220,6 +188,30 @@ pub fn service_from_ref(v: &Value, path: &AttrPath) -> Result<Option<Service>, U
     }
     s.location = to_location(path);
     if diags.has_errors() { Err(Unusable::Invalid(diags)) } else { Ok(Some(s)) }
+}
+
+/// A `{ protocol = port }` map (`listens`, `listeners`) at `at`: unknown
+/// names and bad ports are diagnostics; any unknown value makes it unusable.
+fn named_ports(v: Option<&Value>, at: &AttrPath, diags: &mut Diagnostics) -> Result<BTreeMap<Named, u16>, Unusable> {
+    let mut out = BTreeMap::new();
+    let m = match v {
+        Some(Value::Unknown) => return Err(Unusable::Unknown),
+        Some(Value::Map(m) | Value::Object(m)) => m,
+        _ => return Ok(out),
+    };
+    for (k, p) in m {
+        match (Named::lookup(k), p) {
+            (_, Value::Unknown) => return Err(Unusable::Unknown),
+            (None, _) => diags.error_at(at.key(k), "Unknown protocol name", unknown_named(k)),
+            (Some(n), p) => match port(p) {
+                Some(p) => {
+                    out.insert(n, p);
+                }
+                None => diags.error_at(at.key(k), "Invalid port", "Ports are 1-65535."),
+            },
+        }
+    }
+    Ok(out)
 }
 
 fn unknown_named(k: &str) -> String {
