@@ -7,6 +7,20 @@ use serde_json::{Value, json};
 
 use crate::derive::{Derivation, Rule};
 
+/// Pretty-prints `value` as JSON with a trailing newline: every JSON output
+/// of the crate goes through here, so they all look alike.
+pub(crate) fn pretty_json(value: &impl serde::Serialize, size_hint: usize) -> String {
+    let mut out = Vec::with_capacity(size_hint);
+    match serde_json::to_writer_pretty(&mut out, value) {
+        Ok(()) => {
+            let mut s = String::from_utf8(out).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+    }
+}
+
 impl Rule {
     /// The rule as a JSON object with the fields of
     /// `aws_vpc_security_group_ingress_rule` / `_egress_rule`, plus its key,
@@ -42,10 +56,7 @@ impl Derivation {
                 o
             })
             .collect();
-        let mut s = serde_json::to_string_pretty(&json!({"rules": rules, "warnings": warnings}))
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
+        pretty_json(&json!({"rules": rules, "warnings": warnings}), self.rules.len() * 400 + 256)
     }
 
     /// Rules grouped by security group, one line each, with the reason visible.

@@ -872,7 +872,7 @@ impl Report {
 
     /// `{"findings": [...], "summary": {...}}`, pretty-printed, newline-terminated.
     pub fn to_json(&self) -> String {
-        pretty(&JsonReport(self), self.findings.len() * 640 + 512)
+        crate::render::pretty_json(&JsonReport(self), self.findings.len() * 640 + 512)
     }
 
     /// Findings for people, most severe first, with a summary line.
@@ -950,7 +950,7 @@ impl Report {
             })
             .collect();
         let driver = json!({"name": "appmap", "informationUri": "https://github.com/appmap/appmap", "rules": rules});
-        pretty(&SarifLog(SarifRun { report: self, driver }), self.findings.len() * 1500 + 4096)
+        crate::render::pretty_json(&SarifLog(SarifRun { report: self, driver }), self.findings.len() * 1500 + 4096)
     }
 
     /// One finding as a SARIF result.
@@ -1007,19 +1007,6 @@ impl<T, F: Fn(&T) -> Value> serde::Serialize for LazySeq<'_, T, F> {
             seq.serialize_element(&(self.1)(item))?;
         }
         seq.end()
-    }
-}
-
-/// Pretty-prints `value` as JSON with a trailing newline.
-fn pretty(value: &impl serde::Serialize, size_hint: usize) -> String {
-    let mut out = Vec::with_capacity(size_hint);
-    match serde_json::to_writer_pretty(&mut out, value) {
-        Ok(()) => {
-            let mut s = String::from_utf8(out).unwrap_or_default();
-            s.push('\n');
-            s
-        }
-        Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
     }
 }
 

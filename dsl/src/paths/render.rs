@@ -9,9 +9,7 @@ use super::graph::{Node, NodeKind};
 use super::query::{Path, PathDiff, Report, Violation};
 
 fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    crate::render::pretty_json(v, 4096)
 }
 
 impl Path {
